@@ -1,0 +1,17 @@
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+
+// The `apex` command tree. Each subcommand lives in its own file under src/cli/ and is added here.
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("apex")
+    .description("Apex: find where your LLM spend goes and what to change, from your own usage logs.")
+    .version(packageVersion(), "-v, --version", "print the Apex version")
+    .showHelpAfterError("(run `apex --help` for the list of commands)");
+  return program;
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { ClientCommand, ControlFrame, ErrorCode, PROTOCOL_VERSION } from "./names.ts";
+
+// Client → server commands and the control frames the server answers with (protocol.md).
+
+export const MAX_MESSAGE_CHARS = 20_000;
+
+const clientId = z.string().min(1).max(128).optional();
+const id = z.string().min(1).max(128);
+
+export const ClientCommandSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal(ClientCommand.USER_MESSAGE),
+    id: clientId,
+    thread_id: id.optional(),
+    text: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+  }),
+  z.object({
+    type: z.literal(ClientCommand.SUBSCRIBE),
+    id: clientId,
+    run_id: id,
+    after_seq: z.number().int().nonnegative().default(0),
+  }),
+  z.object({ type: z.literal(ClientCommand.UNSUBSCRIBE), id: clientId, run_id: id }),
+  z.object({ type: z.literal(ClientCommand.CANCEL_RUN), id: clientId, run_id: id }),
+  z.object({
+    type: z.literal(ClientCommand.RESPOND),
+    id: clientId,
+    interrupt_id: id,
+    decision: z.string().min(1).max(64),
+    payload: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({ type: z.literal(ClientCommand.PING), id: clientId }),
+]);
+export type ClientCommandFrame = z.infer<typeof ClientCommandSchema>;
+
+export const ControlFrameSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal(ControlFrame.WELCOME),
+    protocol: z.literal(PROTOCOL_VERSION),
+    connection_id: id,
+    heartbeat_ms: z.number().int().positive(),
+    server_time: z.iso.datetime(),
+  }),
+  z.looseObject({ type: z.literal(ControlFrame.ACK), id: clientId }),
+  z.object({
+    type: z.literal(ControlFrame.ERROR),
+    id: clientId,
+    code: z.enum(ErrorCode),
+    message: z.string().min(1),
+  }),
+  z.object({ type: z.literal(ControlFrame.PONG), id: clientId }),
+  z.object({ type: z.literal(ControlFrame.REPLAY_COMPLETE), run_id: id, through_seq: z.number().int().nonnegative() }),
+  z.object({ type: z.literal(ControlFrame.RESYNC_REQUIRED), run_id: id }),
+]);
+export type ControlFrameMessage = z.infer<typeof ControlFrameSchema>;

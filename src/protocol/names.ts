@@ -1,0 +1,202 @@
+// The one index of named values: event types, client commands, control frames, error codes, env vars, route paths,
+// agent names and opportunity kinds. Every other file imports them from here; string literals elsewhere are a lint error.
+
+export const PROTOCOL_VERSION = 1 as const;
+export const WS_SUBPROTOCOL = "apex.v1" as const;
+export const WS_BEARER_PREFIX = "bearer." as const;
+
+export const EventType = {
+  RUN_STARTED: "run_started",
+  AGENT_STARTED: "agent_started",
+  AGENT_THINKING: "agent_thinking",
+  TOOL_EXECUTING: "tool_executing",
+  TOOL_COMPLETED: "tool_completed",
+  AGENT_COMPLETED: "agent_completed",
+  AGENT_ERROR: "agent_error",
+  PARTIAL_RESULT: "partial_result",
+  FINAL_REPORT: "final_report",
+  AWAITING_INPUT: "awaiting_input",
+  RUN_COMPLETED: "run_completed",
+  RUN_FAILED: "run_failed",
+  RUN_CANCELLED: "run_cancelled",
+} as const;
+export type EventTypeName = (typeof EventType)[keyof typeof EventType];
+
+/** The five events every agent that runs must produce (agent_error may stand in for agent_completed). */
+export const MISSION_CRITICAL_EVENTS = [
+  EventType.AGENT_STARTED,
+  EventType.AGENT_THINKING,
+  EventType.TOOL_EXECUTING,
+  EventType.TOOL_COMPLETED,
+  EventType.AGENT_COMPLETED,
+] as const;
+
+export const TERMINAL_EVENTS: readonly EventTypeName[] = [
+  EventType.RUN_COMPLETED,
+  EventType.RUN_FAILED,
+  EventType.RUN_CANCELLED,
+];
+
+/** Events that are not needed to follow a run; dropped when the engine runs in `critical` event mode. */
+export const OPTIONAL_EVENTS: readonly EventTypeName[] = [EventType.PARTIAL_RESULT];
+
+export const ClientCommand = {
+  USER_MESSAGE: "user_message",
+  SUBSCRIBE: "subscribe",
+  UNSUBSCRIBE: "unsubscribe",
+  CANCEL_RUN: "cancel_run",
+  RESPOND: "respond",
+  PING: "ping",
+} as const;
+export type ClientCommandName = (typeof ClientCommand)[keyof typeof ClientCommand];
+
+export const ControlFrame = {
+  WELCOME: "welcome",
+  ACK: "ack",
+  ERROR: "error",
+  PONG: "pong",
+  REPLAY_COMPLETE: "replay_complete",
+  RESYNC_REQUIRED: "resync_required",
+} as const;
+export type ControlFrameName = (typeof ControlFrame)[keyof typeof ControlFrame];
+
+/** Error codes: every error a user (or an operator) can cause has one. Messages say what to do. */
+export const ErrorCode = {
+  // request and identity
+  INVALID_CONTEXT: "invalid_context",
+  INVALID_REQUEST: "invalid_request",
+  UNAUTHORIZED: "unauthorized",
+  FORBIDDEN: "forbidden",
+  NOT_FOUND: "not_found",
+  RATE_LIMITED: "rate_limited",
+  QUOTA_EXCEEDED: "quota_exceeded",
+  TOO_MANY_RUNS: "too_many_runs",
+  // wire protocol
+  INVALID_JSON: "invalid_json",
+  FRAME_TOO_LARGE: "frame_too_large",
+  UNKNOWN_COMMAND: "unknown_command",
+  INVALID_COMMAND: "invalid_command",
+  // runtime
+  NOT_SERIALIZABLE: "not_serializable",
+  INVALID_EVENT: "invalid_event",
+  EMITTER_CLOSED: "emitter_closed",
+  EVENT_SINK_FAILED: "event_sink_failed",
+  DUPLICATE_KEY: "duplicate_key",
+  REGISTRY_FROZEN: "registry_frozen",
+  UNKNOWN_KEY: "unknown_key",
+  UNKNOWN_AGENT: "unknown_agent",
+  TOOL_NOT_FOUND: "tool_not_found",
+  INVALID_PARAMETERS: "invalid_parameters",
+  TOOL_FAILED: "tool_failed",
+  TOOL_TIMEOUT: "tool_timeout",
+  AGENT_FAILED: "agent_failed",
+  AGENT_TIMEOUT: "agent_timeout",
+  AGENT_ENDED: "agent_ended",
+  CANCELLED: "cancelled",
+  // data
+  INVALID_RECORD: "invalid_record",
+  UNKNOWN_FORMAT: "unknown_format",
+  MIXED_FORMATS: "mixed_formats",
+  FILE_NOT_FOUND: "file_not_found",
+  NO_USAGE_DATA: "no_usage_data",
+  UNPRICED_MODEL: "unpriced_model",
+  // configuration and services
+  INVALID_CONFIG: "invalid_config",
+  DATABASE_UNAVAILABLE: "database_unavailable",
+  BUS_UNAVAILABLE: "bus_unavailable",
+  LLM_UNAVAILABLE: "llm_unavailable",
+  INTERNAL: "internal",
+} as const;
+export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const EnvVar = {
+  DATABASE_URL: "DATABASE_URL",
+  REDIS_URL: "REDIS_URL",
+  DATA_DIR: "APEX_DATA_DIR",
+  HOST: "APEX_HOST",
+  PORT: "APEX_PORT",
+  LOG_LEVEL: "APEX_LOG_LEVEL",
+  JWT_SECRET: "APEX_JWT_SECRET",
+  ADMIN_EMAIL: "APEX_ADMIN_EMAIL",
+  ADMIN_PASSWORD: "APEX_ADMIN_PASSWORD",
+  MAX_CONCURRENT_RUNS: "APEX_MAX_CONCURRENT_RUNS",
+  LLM_PROVIDER: "APEX_LLM_PROVIDER",
+  LLM_BASE_URL: "APEX_LLM_BASE_URL",
+  LLM_API_KEY: "APEX_LLM_API_KEY",
+  LLM_MODEL: "APEX_LLM_MODEL",
+  PRICES_FILE: "APEX_PRICES_FILE",
+} as const;
+export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
+
+export const RoutePath = {
+  WS: "/ws",
+  HEALTH: "/health",
+  READY: "/ready",
+  METRICS: "/metrics",
+  AUTH_LOGIN: "/api/auth/login",
+  RUN_EVENTS: "/api/runs/:run_id/events",
+  AGUI: "/agui",
+} as const;
+export type RoutePathName = (typeof RoutePath)[keyof typeof RoutePath];
+
+export const AgentName = {
+  TRIAGE: "triage",
+  DATA: "data",
+  OPTIMIZE: "optimize",
+  ACTIONS: "actions",
+  REPORT: "report",
+  DATA_GUIDE: "data_guide",
+  CORPUS_ADMIN: "corpus_admin",
+  SYNTHETIC_DATA: "synthetic_data",
+} as const;
+export type AgentNameValue = (typeof AgentName)[keyof typeof AgentName];
+
+/** The canonical pipeline order (protocol invariant 2); a run's pipeline is a subsequence of it. */
+export const PIPELINE: readonly AgentNameValue[] = [
+  AgentName.TRIAGE,
+  AgentName.DATA,
+  AgentName.OPTIMIZE,
+  AgentName.ACTIONS,
+  AgentName.REPORT,
+];
+
+export const Role = { USER: "user", ADMIN: "admin" } as const;
+export type RoleName = (typeof Role)[keyof typeof Role];
+
+export const Tier = { FREE: "free", PRO: "pro", ENTERPRISE: "enterprise" } as const;
+export type TierName = (typeof Tier)[keyof typeof Tier];
+
+export const EventMode = { FULL: "full", CRITICAL: "critical" } as const;
+export type EventModeName = (typeof EventMode)[keyof typeof EventMode];
+
+export const OpportunityKind = {
+  MODEL_RIGHTSIZING: "model_rightsizing",
+  PROMPT_CACHING: "prompt_caching",
+  RESPONSE_CACHING: "response_caching",
+  BATCH_API: "batch_api",
+  PRIORITY_TIER: "priority_tier",
+  OUTPUT_TRUNCATION: "output_truncation",
+  RETRY_WASTE: "retry_waste",
+  CONTEXT_BLOAT: "context_bloat",
+} as const;
+export type OpportunityKindName = (typeof OpportunityKind)[keyof typeof OpportunityKind];
+
+/** Who cancelled a run, as carried by `run_cancelled.by`. */
+export const CancelledBy = { USER: "user", SERVER: "server" } as const;
+export type CancelledByName = (typeof CancelledBy)[keyof typeof CancelledBy];
+
+/** The categories of this index, as `apex literals stats` counts them. */
+export const NAMED_VALUE_CATEGORIES = {
+  event_type: EventType,
+  client_command: ClientCommand,
+  control_frame: ControlFrame,
+  error_code: ErrorCode,
+  env_var: EnvVar,
+  route_path: RoutePath,
+  agent_name: AgentName,
+  role: Role,
+  tier: Tier,
+  event_mode: EventMode,
+  opportunity_kind: OpportunityKind,
+  cancelled_by: CancelledBy,
+} as const;
