@@ -73,3 +73,11 @@ export const UsageRecordSchema = z
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;
 /** What a format mapper produces before validation (defaults may be missing). */
 export type UsageRecordInput = z.input<typeof UsageRecordSchema>;
+
+/** A record with the cost Apex recomputed from the price table (null when the model has no price). */
+export type PricedUsageRecord = UsageRecord & {
+  /** Cost recomputed from the price table; null when the model is unpriced (never silently zero). */
+  computed_cost_usd: number | null;
+  /** True when the source reported a cost that differs from the recomputed one by more than 1%. */
+  cost_mismatch: boolean;
+};
