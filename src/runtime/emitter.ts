@@ -1,0 +1,105 @@
+import { ApexError } from "../protocol/errors.ts";
+import { RunEventDataSchemas, RunEventSchema, type RunEvent, type RunEventData, type RunEventOf } from "../protocol/events.ts";
+import {
+  ErrorCode,
+  EventMode,
+  OPTIONAL_EVENTS,
+  PROTOCOL_VERSION,
+  TERMINAL_EVENTS,
+  type EventModeName,
+  type EventTypeName,
+} from "../protocol/names.ts";
+import type { UserExecutionContext } from "./context.ts";
+import type { EventSink } from "./event-sink.ts";
+import { uuidv7 } from "./ids.ts";
+import { frozenJson } from "./json.ts";
+
+// The only producer of run events. It validates each event, gives it the next gapless `seq`, and hands events to the
+// sink strictly in `seq` order; after the terminal event it accepts nothing more.
+
+export class RunEmitter {
+  readonly #context: UserExecutionContext;
+  readonly #sink: EventSink;
+  readonly #mode: EventModeName;
+  #seq = 0;
+  #closed = false;
+  #failure: ApexError | undefined;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(context: UserExecutionContext, sink: EventSink, mode: EventModeName = EventMode.FULL) {
+    this.#context = context;
+    this.#sink = sink;
+    this.#mode = mode;
+  }
+
+  /** The last `seq` handed out (0 before the first event). */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Emits one event and resolves once the sink has stored it. Resolves `null` for an optional event dropped by the
+   * `critical` event mode. Throws `invalid_event` (nothing emitted, no seq used) when the data breaks the schema.
+   */
+  async emit<T extends EventTypeName>(type: T, data: RunEventData<T>): Promise<RunEventOf<T> | null> {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#closed) {
+      throw new ApexError(ErrorCode.EMITTER_CLOSED, `Run ${this.#context.runId} has ended; its event "${type}" was not sent.`);
+    }
+    if (this.#mode === EventMode.CRITICAL && OPTIONAL_EVENTS.includes(type)) return null;
+    const event = this.#build(type, data);
+    if (TERMINAL_EVENTS.includes(type)) this.#closed = true;
+    const done = this.#tail.then(async () => {
+      if (this.#failure !== undefined) return;
+      try {
+        await this.#sink.append(event, this.#context.userId);
+      } catch (error) {
+        this.#failure = new ApexError(
+          ErrorCode.EVENT_SINK_FAILED,
+          `The event log did not accept event ${event.seq} of run ${event.run_id}, so the run cannot go on; check the database.`,
+          { cause: error },
+        );
+      }
+    });
+    this.#tail = done;
+    await done;
+    if (this.#failure !== undefined) throw this.#failure;
+    return event as RunEventOf<T>;
+  }
+
+  #build<T extends EventTypeName>(type: T, data: RunEventData<T>): RunEvent {
+    const parsed = RunEventDataSchemas[type].safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ApexError(
+        ErrorCode.INVALID_EVENT,
+        `Event "${type}" is malformed at ${issue?.path.join(".") || "data"}: ${issue?.message ?? "invalid"}.`,
+        { cause: parsed.error },
+      );
+    }
+    const payload = frozenJson(parsed.data, `event "${type}"`);
+    const agentName = (payload as { agent_name?: unknown }).agent_name;
+    const event = {
+      v: PROTOCOL_VERSION,
+      type,
+      event_id: uuidv7(),
+      run_id: this.#context.runId,
+      thread_id: this.#context.threadId,
+      seq: this.#seq + 1,
+      ts: new Date().toISOString(),
+      ...(typeof agentName === "string" ? { agent_name: agentName } : {}),
+      data: payload,
+    };
+    // The whole envelope is checked too: what leaves here is exactly what the protocol promises.
+    const checked = RunEventSchema.safeParse(event);
+    if (!checked.success) {
+      throw new ApexError(ErrorCode.INVALID_EVENT, `Event "${type}" has a malformed envelope: ${checked.error.message}`);
+    }
+    this.#seq += 1;
+    return Object.freeze(checked.data);
+  }
+}
