@@ -1,5 +1,5 @@
 import { ApexError } from "../protocol/errors.ts";
-import { RunEventDataSchemas, RunEventSchema, type RunEvent, type RunEventData, type RunEventOf } from "../protocol/events.ts";
+import { RunEventSchema, type RunEvent, type RunEventData, type RunEventOf } from "../protocol/events.ts";
 import {
   ErrorCode,
   EventMode,
@@ -72,18 +72,10 @@ export class RunEmitter {
   }
 
   #build<T extends EventTypeName>(type: T, data: RunEventData<T>): RunEvent {
-    const parsed = RunEventDataSchemas[type].safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ApexError(
-        ErrorCode.INVALID_EVENT,
-        `Event "${type}" is malformed at ${issue?.path.join(".") || "data"}: ${issue?.message ?? "invalid"}.`,
-        { cause: parsed.error },
-      );
-    }
-    const payload = frozenJson(parsed.data, `event "${type}"`);
-    const agentName = (payload as { agent_name?: unknown }).agent_name;
-    const event = {
+    const payload = frozenJson(data, `event "${type}"`);
+    const agentName = (payload as { agent_name?: unknown } | null)?.agent_name;
+    // One parse of the whole envelope: what leaves here is exactly what the protocol promises (unknown keys stripped).
+    const checked = RunEventSchema.safeParse({
       v: PROTOCOL_VERSION,
       type,
       event_id: uuidv7(),
@@ -93,11 +85,14 @@ export class RunEmitter {
       ts: new Date().toISOString(),
       ...(typeof agentName === "string" ? { agent_name: agentName } : {}),
       data: payload,
-    };
-    // The whole envelope is checked too: what leaves here is exactly what the protocol promises.
-    const checked = RunEventSchema.safeParse(event);
+    });
     if (!checked.success) {
-      throw new ApexError(ErrorCode.INVALID_EVENT, `Event "${type}" has a malformed envelope: ${checked.error.message}`);
+      const issue = checked.error.issues[0];
+      throw new ApexError(
+        ErrorCode.INVALID_EVENT,
+        `Event "${type}" is malformed at ${issue?.path.join(".") || "the envelope"}: ${issue?.message ?? "invalid"}.`,
+        { cause: checked.error },
+      );
     }
     this.#seq += 1;
     return Object.freeze(checked.data);
