@@ -98,6 +98,7 @@ export const ErrorCode = {
   UNKNOWN_FORMAT: "unknown_format",
   MIXED_FORMATS: "mixed_formats",
   FILE_NOT_FOUND: "file_not_found",
+  CORRUPT_FILE: "corrupt_file",
   NO_USAGE_DATA: "no_usage_data",
   UNPRICED_MODEL: "unpriced_model",
   // configuration and services
