@@ -7,7 +7,8 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } fr
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { once } from "node:events";
-import { openUsageStore, type Scope, type UsageStore } from "../src/analytics/store.ts";
+import { openUsageStore } from "../src/analytics/open-usage-store.ts";
+import type { Scope, UsageStore } from "../src/analytics/store.ts";
 import { EnvVar } from "../src/protocol/names.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -88,7 +89,7 @@ function ingest(file: string, format: string, engine: string): { recordsPerSec: 
 
 function cleanupPostgres(owner: string): void {
   execFileSync("node", ["--import", "tsx", "-e", `
-    const { openUsageStore } = await import(${JSON.stringify(join(ROOT, "src/analytics/store.ts"))});
+    const { openUsageStore } = await import(${JSON.stringify(join(ROOT, "src/analytics/open-usage-store.ts"))});
     const s = await openUsageStore({ databaseUrl: process.env.${EnvVar.DATABASE_URL} });
     await s.deleteCorpus(${JSON.stringify(owner)}, "default"); await s.close();`], { stdio: "inherit", cwd: ROOT });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ingestUsage } from "./ingest.ts";
 import { readUsageLines } from "./read-usage.ts";
-import { openUsageStore } from "./store.ts";
+import { openUsageStore } from "./open-usage-store.ts";
 
 const line = (id: string, model: string, input: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ id, timestamp: "2026-03-01T10:00:00Z", model, input_tokens: input, output_tokens: 10, ...extra });

@@ -6,8 +6,8 @@ import { z } from "zod";
 const tokenCount = z.number().int().nonnegative();
 const attribution = z.string().min(1).max(512);
 
-export const ServiceTierSchema = z.enum(["standard", "batch", "flex", "priority"]);
-export const RecordStatusSchema = z.enum(["success", "error", "cache_hit"]);
+const ServiceTierSchema = z.enum(["standard", "batch", "flex", "priority"]);
+const RecordStatusSchema = z.enum(["success", "error", "cache_hit"]);
 
 export const UsageRecordSchema = z
   .object({

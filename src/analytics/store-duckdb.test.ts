@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
 import type { PricedUsageRecord } from "./record.ts";
-import { openUsageStore } from "./store.ts";
+import { openUsageStore } from "./open-usage-store.ts";
 
 // What only the embedded DuckDB engine does; everything both engines share is in store.contract.test.ts.
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
-import { openUsageStore } from "./store.ts";
+import { openUsageStore } from "./open-usage-store.ts";
 
 // What only the PostgreSQL engine does; everything both engines share is in store.contract.test.ts.
 

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
 import type { PricedUsageRecord } from "./record.ts";
-import { openUsageStore, type Scope, type UsageStore } from "./store.ts";
+import { openUsageStore } from "./open-usage-store.ts";
+import type { Scope, UsageStore } from "./store.ts";
 
 // One suite, two engines: every answer below was computed by hand from the records of this file (see the comments),
 // and both DuckDB and PostgreSQL must give exactly these answers (costs rounded to 1e-9 by the store).

@@ -1,8 +1,5 @@
-import { join } from "node:path";
 import type { PricedUsageRecord } from "./record.ts";
 import type { UsageEngine } from "./sql-dialect.ts";
-import { ApexError } from "../protocol/errors.ts";
-import { EnvVar, ErrorCode } from "../protocol/names.ts";
 
 // The usage store: where ingested usage records live, per owner account, and the typed answers the analyses read.
 // Two engines implement it (store-duckdb.ts embedded, store-postgres.ts server); the queries are shared (usage-queries.ts).
@@ -212,33 +209,4 @@ export interface UsageStore extends UsageQueries {
   readonly engine: UsageEngine;
   insert(owner: string, corpus: string, records: readonly PricedUsageRecord[]): Promise<InsertResult>;
   close(): Promise<void>;
-}
-
-export interface UsageStoreOptions {
-  /** PostgreSQL connection string; when set, the store is PostgreSQL. */
-  databaseUrl?: string | undefined;
-  /** PostgreSQL schema holding the tables (created if missing); default `public`. */
-  schema?: string | undefined;
-  /** Directory of the embedded DuckDB file `usage.duckdb`. */
-  dataDir?: string | undefined;
-  /** Explicit DuckDB file, or `:memory:`; wins over dataDir. */
-  path?: string | undefined;
-}
-
-/** Picks the engine: PostgreSQL when a database URL is given, else DuckDB at `path` or `dataDir/usage.duckdb`. */
-export async function openUsageStore(options: UsageStoreOptions): Promise<UsageStore> {
-  // Engines load lazily so a PostgreSQL deployment never loads DuckDB's native binding, and the reverse.
-  if (options.databaseUrl) {
-    const { openPostgresUsageStore } = await import("./store-postgres.ts");
-    return openPostgresUsageStore(options.databaseUrl, options.schema ?? "public");
-  }
-  const path = options.path ?? (options.dataDir ? join(options.dataDir, "usage.duckdb") : undefined);
-  if (path === undefined) {
-    throw new ApexError(
-      ErrorCode.INVALID_CONFIG,
-      `No usage database configured: set ${EnvVar.DATABASE_URL} for PostgreSQL, or ${EnvVar.DATA_DIR} for the embedded DuckDB file.`,
-    );
-  }
-  const { openDuckdbUsageStore } = await import("./store-duckdb.ts");
-  return openDuckdbUsageStore(path);
 }

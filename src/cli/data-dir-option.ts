@@ -3,7 +3,7 @@ import { EnvVar } from "../protocol/names.ts";
 
 // Where Apex keeps its embedded databases: --data-dir, else APEX_DATA_DIR, else ./.apex.
 
-export const DEFAULT_DATA_DIR = ".apex";
+const DEFAULT_DATA_DIR = ".apex";
 export const DATA_DIR_OPTION_HELP = `directory of the embedded databases (default: $${EnvVar.DATA_DIR} or ${DEFAULT_DATA_DIR})`;
 /** The owner of data loaded from the command line when no account is named. */
 export const LOCAL_OWNER = "local";

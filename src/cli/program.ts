@@ -1,5 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerCheckCommand } from "./check.ts";
+import { registerGenerateCommand } from "./generate.ts";
+import { registerIngestCommand } from "./ingest.ts";
+import { registerLiteralsCommand } from "./literals.ts";
 
 // The `apex` command tree. Each subcommand lives in its own file under src/cli/ and is added here.
 
@@ -13,5 +17,9 @@ export function buildProgram(): Command {
     .description("Apex: find where your LLM spend goes and what to change, from your own usage logs.")
     .version(packageVersion(), "-v, --version", "print the Apex version")
     .showHelpAfterError("(run `apex --help` for the list of commands)");
+  registerCheckCommand(program);
+  registerLiteralsCommand(program);
+  registerGenerateCommand(program);
+  registerIngestCommand(program);
   return program;
 }

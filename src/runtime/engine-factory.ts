@@ -15,7 +15,7 @@ import type { AnyTool } from "./tool.ts";
 // The only way to get an engine: a fresh context, emitter, metadata store, tool dispatcher and engine per request,
 // a per-user limit on runs in flight, and cleanup on every path.
 
-export const DEFAULT_MAX_CONCURRENT_RUNS = 2;
+const DEFAULT_MAX_CONCURRENT_RUNS = 2;
 
 export interface ExecutionEngineFactoryOptions<S> {
   agents: Registry<Agent<S>>;

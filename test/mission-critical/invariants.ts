@@ -96,11 +96,6 @@ export function checkRunInvariants(events: readonly RunEvent[]): string[] {
   return violations;
 }
 
-/** The mission-critical five, in order, for one agent: started, thinking, a tool pair, completed. */
-export function criticalSequenceOf(events: readonly RunEvent[], agentName: string): string[] {
-  return events.filter((e) => e.agent_name === agentName).map((e) => e.type);
-}
-
 /** Invariant 4 for one user: every event they received belongs to one of their runs and carries no other user's marker. */
 export function crossUserLeaks(
   received: readonly RunEvent[],

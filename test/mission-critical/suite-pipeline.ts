@@ -14,14 +14,14 @@ import { defineTool, type AnyTool } from "../../src/runtime/tool.ts";
 // the numbers, not only in the event shapes.
 
 /** Per-token prices for the suite's own small catalogue (USD per 1M tokens: input, output). */
-export const SUITE_PRICES: Readonly<Record<string, readonly [number, number]>> = {
+const SUITE_PRICES: Readonly<Record<string, readonly [number, number]>> = {
   "big-model": [10, 30],
   "mid-model": [3, 15],
   "small-model": [0.15, 0.6],
 };
 const CHEAPEST = "small-model";
 /** The suite's default tool timeout, short so that hanging tools time out quickly. */
-export const SUITE_TOOL_TIMEOUT_MS = 200;
+const SUITE_TOOL_TIMEOUT_MS = 200;
 
 const CallSchema = z.object({ model: z.string(), input: z.number().int().nonnegative(), output: z.number().int().nonnegative() });
 const PricedSchema = CallSchema.extend({ cost: z.number() });
@@ -33,7 +33,7 @@ const cost = (model: string, input: number, output: number): number => {
   return (input * pin + output * pout) / 1e6;
 };
 
-export const parseRequestTool = defineTool({
+const parseRequestTool = defineTool({
   name: "parse_request",
   description: "Reads the marker and the `model input output` calls out of a request.",
   parameters: z.object({ text: z.string() }),
@@ -48,7 +48,7 @@ export const parseRequestTool = defineTool({
   },
 });
 
-export const priceCallsTool = defineTool({
+const priceCallsTool = defineTool({
   name: "price_calls",
   description: "Prices each call with the suite catalogue.",
   parameters: z.object({ calls: z.array(CallSchema), jitter_ms: z.number().int().nonnegative().default(0) }),
@@ -58,7 +58,7 @@ export const priceCallsTool = defineTool({
   },
 });
 
-export const findSavingsTool = defineTool({
+const findSavingsTool = defineTool({
   name: "find_savings",
   description: "The saving of moving each model's calls to the cheapest model.",
   parameters: z.object({ rows: z.array(PricedSchema) }),
@@ -77,7 +77,7 @@ export const findSavingsTool = defineTool({
   },
 });
 
-export const rankActionsTool = defineTool({
+const rankActionsTool = defineTool({
   name: "rank_actions",
   description: "Orders savings into an action plan, biggest first.",
   parameters: z.object({ savings: z.array(z.object({ model: z.string(), calls: z.number(), saving: z.number() })) }),
@@ -192,7 +192,7 @@ const reportAgent: Agent = {
   },
 };
 
-export const SUITE_AGENTS: readonly Agent[] = [triage, data, optimize, actions, reportAgent];
+const SUITE_AGENTS: readonly Agent[] = [triage, data, optimize, actions, reportAgent];
 export const SUITE_TOOLS: readonly AnyTool[] = [parseRequestTool, priceCallsTool, findSavingsTool, rankActionsTool, checksumTool];
 
 /** A factory over fresh registries of the given agents (the suite pipeline by default) and the suite tools. */
