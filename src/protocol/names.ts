@@ -106,6 +106,8 @@ export const ErrorCode = {
   DATABASE_UNAVAILABLE: "database_unavailable",
   BUS_UNAVAILABLE: "bus_unavailable",
   LLM_UNAVAILABLE: "llm_unavailable",
+  LLM_TIMEOUT: "llm_timeout",
+  LLM_INVALID_REPLY: "llm_invalid_reply",
   INTERNAL: "internal",
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
