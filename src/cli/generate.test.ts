@@ -5,17 +5,45 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type AnswerKey, AnswerKeySchema } from "../analytics/generator/answer-key.ts";
+import { sha256Hex } from "../analytics/formats/stable-id.ts";
+import { openUsageReader } from "../analytics/read-usage.ts";
 import { UsageRecordSchema } from "../analytics/record.ts";
 import { EnvVar, OpportunityKind } from "../protocol/names.ts";
 
 const APEX = fileURLToPath(new URL("../../bin/apex.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "apex-generate-"));
 
-function apex(...args: string[]): { status: number | null; stderr: string } {
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const env = { ...process.env };
   delete env[EnvVar.PRICES_FILE]; // the bundled table unless a test passes --prices
-  const result = spawnSync(process.execPath, [APEX, "generate", ...args], { encoding: "utf8", cwd: dir, env });
-  return { status: result.status, stderr: result.stderr };
+  delete env[EnvVar.DATABASE_URL]; // ingest into DuckDB under the test's data directory
+  const result = spawnSync(process.execPath, [APEX, ...args], { encoding: "utf8", cwd: dir, env });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const apex = (...args: string[]) => run("generate", ...args);
+
+interface IngestedFile {
+  format: string;
+  records_read: number;
+  ingested: number;
+  duplicates: number;
+  rejected: number;
+}
+
+/** `apex ingest --format auto --json` of one file into a data directory of the test. */
+function ingest(file: string, dataDir: string): IngestedFile {
+  const result = run("ingest", file, "--format", "auto", "--data-dir", dataDir, "--json");
+  expect(result.status, result.stderr).toBe(0);
+  const summary = JSON.parse(result.stdout) as { files: IngestedFile[] };
+  return summary.files[0] as IngestedFile;
+}
+
+async function idsReadBack(file: string): Promise<string[]> {
+  const reader = await openUsageReader(join(dir, file), { format: "auto" });
+  const ids: string[] = [];
+  for await (const item of reader.items) if (item.kind === "record") ids.push(item.record.id);
+  return ids;
 }
 
 const readKey = (file: string): AnswerKey => AnswerKeySchema.parse(JSON.parse(readFileSync(join(dir, file), "utf8")));
@@ -66,7 +94,19 @@ describe("apex generate", () => {
       [["--scenario", "saas", "--records", "-5", "--seed", "1", "--out", "x.jsonl"], /Records must be a whole number/],
       [["--scenario", "saas", "--records", "5", "--out", "x.jsonl"], /required option '--seed/],
       [["--scenario", "saas", "--records", "5", "--seed", "1", "--out", "x.jsonl", "--days", "0"], /Days must be a number above 0/],
-      [["--scenario", "saas", "--records", "5", "--seed", "1", "--out", "x.jsonl", "--format", "openai"], /Allowed choices are canonical/],
+      [["--scenario", "saas", "--records", "5", "--seed", "1", "--out", "x.jsonl", "--format", "nope"], /Allowed choices are otel, openai-usage/],
+      [
+        ["--scenario", "saas", "--records", "5", "--seed", "1", "--out", "x.jsonl", "--format", "mooncake"],
+        /Cannot write the mooncake format: .*no id or model.*write canonical or a provider format instead.*\[invalid_parameters\]/,
+      ],
+      [
+        ["--scenario", "saas", "--records", "5", "--seed", "1", "--out", "x.jsonl", "--format", "openai-usage"],
+        /Usage API buckets add up many calls .*keep none of their ids; write openai .*\[invalid_parameters\]/,
+      ],
+      [
+        ["--scenario", "saas", "--records", "5", "--seed", "1", "--out", "x.csv", "--format", "otel"],
+        /otel format is written as JSON Lines only; CSV is written for litellm, canonical.*\[invalid_parameters\]/,
+      ],
       [["--scenario", "saas", "--records", "5", "--seed", "1", "--out", "no/such/dir/x.jsonl"], /Cannot write --out .*\[file_not_found\]/],
       [["--scenario", "saas", "--records", "5", "--seed", "1", "--out", "x.jsonl", "--start", "someday"], /is not a date.*\[invalid_parameters\]/],
     ];
@@ -79,5 +119,62 @@ describe("apex generate", () => {
     const badPrices = apex("--scenario", "saas", "--records", "5", "--seed", "1", "--out", "x.jsonl", "--prices", "bad-prices.json");
     expect(badPrices.status).toBe(1);
     expect(badPrices.stderr).toMatch(/input_cost_per_token must be a non-negative number.*\[invalid_config\]/);
+  });
+
+  describe("--format: any per-call ingest format, read back by apex ingest --format auto", () => {
+    const common = ["--scenario", "saas", "--records", "2000", "--days", "2", "--seed", "21"];
+    const generated = (file: string, format: string) => {
+      const result = apex(...common, "--format", format, "--out", file, "--answer-key", `${file}.key.json`);
+      expect(result.status, result.stderr).toBe(0);
+      return result;
+    };
+
+    it("gives the canonical count and ids in every format that keeps ids, with the same answer key", () => {
+      generated("base.jsonl", "canonical");
+      expect(ingest("base.jsonl", "formats-data")).toMatchObject({ format: "canonical", ingested: 2000, rejected: 0 });
+      const baseKey = readFileSync(join(dir, "base.jsonl.key.json"), "utf8");
+      const cases: [string, string][] = [
+        ["openai", "openai.jsonl"],
+        ["anthropic", "anthropic.jsonl"],
+        ["litellm", "litellm.jsonl"],
+        ["litellm", "litellm.csv"],
+        ["langfuse", "langfuse.jsonl"],
+        ["helicone", "helicone.jsonl"],
+        ["canonical", "canonical.csv"],
+      ];
+      for (const [format, file] of cases) {
+        const result = generated(file, format);
+        expect(result.stderr).toMatch(new RegExp(`wrote 2,000 saas records to ${file.replace(".", "\\.")} \\(${format}, `));
+        // Same owner and corpus: records are keyed by id, so "all 2,000 already stored" means the very same ids.
+        expect(ingest(file, "formats-data"), `${format} ${file}`).toMatchObject({
+          format,
+          records_read: 2000,
+          ingested: 0,
+          duplicates: 2000,
+          rejected: 0,
+        });
+        expect(readFileSync(join(dir, `${file}.key.json`), "utf8")).toBe(baseKey);
+      }
+      expect(readFileSync(join(dir, "litellm.csv"), "utf8")).toMatch(/^request_id,call_type,/);
+    });
+
+    it("writes OTLP/JSON with hex span ids and an answer key naming those ids", async () => {
+      generated("otel-base.jsonl", "canonical");
+      generated("otel.jsonl", "otel");
+      expect(ingest("otel.jsonl", "otel-data")).toMatchObject({ format: "otel", ingested: 2000, rejected: 0 });
+      const ids = await idsReadBack("otel.jsonl");
+      expect(new Set(ids).size).toBe(2000);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{16}$/);
+      const base = AnswerKeySchema.parse(JSON.parse(readFileSync(join(dir, "otel-base.jsonl.key.json"), "utf8")));
+      const key = readKey("otel.jsonl.key.json");
+      const known = new Set(ids);
+      expect(base.opportunities.length).toBeGreaterThan(0);
+      expect(key.opportunities.length).toBe(base.opportunities.length);
+      key.opportunities.forEach((o, i) => {
+        const before = base.opportunities[i]?.record_ids ?? [];
+        expect(o.record_ids).toEqual(before.map((id) => sha256Hex(id).slice(0, 16)));
+        for (const id of o.record_ids) expect(known.has(id)).toBe(true);
+      });
+    });
   });
 });

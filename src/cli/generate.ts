@@ -6,14 +6,17 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { type AnswerKey } from "../analytics/generator/answer-key.ts";
 import { SCENARIOS, type ScenarioName } from "../analytics/generator/saas-scenario.ts";
 import { DEFAULT_START, generateWorkload } from "../analytics/generator/workload.ts";
+import { FORMAT_NAMES, type FormatName } from "../analytics/formats/format.ts";
+import { sourceWriterFor, WRITABLE_FORMATS, type SourceWriter, type WriteContainer } from "../analytics/formats/source-writer.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
 import { loadPriceBook, PRICES_OPTION_HELP } from "./price-book-option.ts";
 
-// `apex generate`: a synthetic usage log (canonical JSONL) with planted waste, and the answer key that says where it
-// is and what it is worth, priced with the bundled table (or --prices). Records stream to the file as they are made.
+// `apex generate`: a synthetic usage log with planted waste, and the answer key that says where it is and what it is
+// worth, priced with the bundled table (or --prices). Records stream to the file as they are made, in canonical JSONL
+// or any per-call ingest format (CSV when --out ends in .csv and the format has a CSV export). The answer key names
+// records by the ids `apex ingest` reads back from that file.
 
-const FORMATS = ["canonical"] as const;
 const CHUNK_CHARS = 1 << 16;
 const PROGRESS_EVERY_MS = 250;
 
@@ -24,7 +27,7 @@ interface GenerateFlags {
   seed: number;
   out: string;
   answerKey?: string;
-  format: (typeof FORMATS)[number];
+  format: FormatName;
   prices?: string;
   start: string;
 }
@@ -50,14 +53,18 @@ function positiveDays(value: string): number {
 export function registerGenerateCommand(program: Command): void {
   program
     .command("generate")
-    .description("write a synthetic LLM usage log with planted waste (canonical JSONL) and its answer key")
+    .description("write a synthetic LLM usage log with planted waste (canonical JSONL or another format) and its answer key")
     .addOption(new Option("--scenario <name>", "traffic to generate").choices(SCENARIOS).makeOptionMandatory())
     .requiredOption("--records <n>", "number of records to write", wholeNumber("Records", 1))
     .option("--days <d>", "length of the period the records cover", positiveDays, 30)
     .requiredOption("--seed <s>", "seed: the same seed gives byte-identical files", wholeNumber("Seed", 0))
-    .requiredOption("--out <file>", "JSONL file to write the records to")
+    .requiredOption("--out <file>", "file to write the records to (JSON Lines; CSV when it ends in .csv)")
     .option("--answer-key <file>", "JSON file to write the answer key to")
-    .addOption(new Option("--format <format>", "record format").choices(FORMATS).default("canonical"))
+    .addOption(
+      new Option("--format <format>", `record format; one call a record: ${WRITABLE_FORMATS.join(", ")}`)
+        .choices(FORMAT_NAMES)
+        .default("canonical"),
+    )
     .option("--prices <file>", PRICES_OPTION_HELP)
     .option("--start <time>", "ISO 8601 start of the period", DEFAULT_START)
     .action(async (flags: GenerateFlags) => {
@@ -101,8 +108,15 @@ function progressReporter(total: number): { tick(done: number): void; end(): voi
   };
 }
 
+/** The answer key with its record ids as the reader will give them back from the written file. */
+function keyAsRead(key: AnswerKey, writer: SourceWriter): AnswerKey {
+  const opportunities = key.opportunities.map((o) => ({ ...o, record_ids: o.record_ids.map((id) => writer.readId(id)) }));
+  return { ...key, opportunities };
+}
+
 async function runGenerate(flags: GenerateFlags): Promise<void> {
   const startedAt = performance.now();
+  const writer = sourceWriterFor(flags.format, /\.csv$/i.test(flags.out) ? "csv" : "json-lines");
   const { book, source } = loadPriceBook(flags.prices);
   checkWritable(flags.out, "--out");
   if (flags.answerKey !== undefined) checkWritable(flags.answerKey, "--answer-key");
@@ -121,10 +135,10 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
   out.on("error", (error) => {
     writeError = error;
   });
-  let chunk = "";
+  let chunk = writer.head;
   let written = 0;
   for (const record of workload.records()) {
-    chunk += `${JSON.stringify(record)}\n`;
+    chunk += writer.line(record);
     written += 1;
     if (chunk.length >= CHUNK_CHARS) {
       if (!out.write(chunk)) await once(out, "drain").catch(() => undefined); // an error is kept by the listener
@@ -143,15 +157,24 @@ async function runGenerate(flags: GenerateFlags): Promise<void> {
     });
   }
   progress.end();
-  const key = workload.answerKey();
+  const key = keyAsRead(workload.answerKey(), writer);
   if (flags.answerKey !== undefined) writeFileSync(flags.answerKey, `${JSON.stringify(key, null, 2)}\n`);
-  console.error(summary(flags, key, written, (performance.now() - startedAt) / 1000, book.unpricedModels()));
+  const seconds = (performance.now() - startedAt) / 1000;
+  console.error(summary(flags, writer.container, key, written, seconds, book.unpricedModels()));
 }
 
-function summary(flags: GenerateFlags, key: AnswerKey, written: number, seconds: number, unpriced: string[]): string {
+function summary(
+  flags: GenerateFlags,
+  container: WriteContainer,
+  key: AnswerKey,
+  written: number,
+  seconds: number,
+  unpriced: string[],
+): string {
   const savings = key.opportunities.reduce((sum, o) => sum + (o.true_monthly_savings_usd ?? 0), 0);
   return [
-    `apex generate: wrote ${written.toLocaleString("en-US")} ${flags.scenario} records to ${flags.out} in ${seconds.toFixed(1)} s`,
+    `apex generate: wrote ${written.toLocaleString("en-US")} ${flags.scenario} records to ${flags.out} ` +
+      `(${flags.format}, ${container === "csv" ? "CSV" : "JSON Lines"}) in ${seconds.toFixed(1)} s`,
     `  monthly cost $${key.totals.monthly_cost_usd.toFixed(2)}, ${key.opportunities.length} planted kinds worth $${savings.toFixed(2)}/month` +
       (flags.answerKey === undefined ? "" : ` (answer key: ${flags.answerKey})`),
     ...(unpriced.length > 0 ? [`  unpriced models (left out of costs): ${unpriced.join(", ")}`] : []),

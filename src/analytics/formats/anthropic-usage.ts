@@ -39,6 +39,9 @@ function mapResult(result: SourceItem, bucket: SourceItem, index: number, timest
 
 export const anthropicUsage: FormatMapper = {
   name: "anthropic-usage",
+  unwritable:
+    "usage report buckets add up many calls per model and time and keep none of their ids; write anthropic (one " +
+    "Messages response a call) or canonical instead.",
   matches: (item) => "starting_at" in item && Array.isArray(item.results),
   map(item) {
     const timestamp = readTimestamp(item.starting_at, "starting_at") ?? rejectItem("bucket has no starting_at");

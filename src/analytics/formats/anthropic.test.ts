@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byId, readFixture } from "./fixtures/read-all.ts";
+import { byId, fixtureItems, readFixture, written } from "./fixtures/read-all.ts";
 
 describe("anthropic format", () => {
   it("adds cache reads and writes back into input (Anthropic's input_tokens excludes them)", async () => {
@@ -49,5 +49,18 @@ describe("anthropic format", () => {
       output_tokens: 80,
     });
     expect(byId(withStart, "msg_01D").timestamp).toBe("2025-03-10T08:00:00.000Z");
+  });
+
+  it("writes a record back as the Messages response it was read from, input exclusive of the cache again", async () => {
+    const result = await readFixture("anthropic.jsonl", { format: "anthropic", startTime: "2025-03-10T10:00:00Z" });
+    const source = fixtureItems("anthropic.jsonl")[0] ?? {};
+    expect(written("anthropic", byId(result, "msg_01A"))).toEqual({
+      ...source,
+      timestamp: "2025-03-10T09:00:00.000Z",
+      content: [],
+    });
+    const batch = written("anthropic", byId(result, "nightly-3"));
+    expect(batch).toMatchObject({ custom_id: "nightly-3", result: { type: "succeeded", message: { type: "message" } } });
+    expect(batch.result).toMatchObject({ message: { usage: { input_tokens: 700, output_tokens: 80, service_tier: "batch" } } });
   });
 });

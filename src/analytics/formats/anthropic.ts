@@ -1,4 +1,4 @@
-import type { UsageRecordInput } from "../record.ts";
+import type { UsageRecord, UsageRecordInput } from "../record.ts";
 import { rejectItem, type FormatMapper, type SourceItem } from "./format.ts";
 import { isObject, readNumber, readServiceTier, readString, readTimestamp, sumCounts } from "./source-values.ts";
 
@@ -6,6 +6,8 @@ import { isObject, readNumber, readServiceTier, readString, readTimestamp, sumCo
 // (`{custom_id, result: {type: "succeeded", message}}`). Trap: usage.input_tokens EXCLUDES cache_read_input_tokens
 // and cache_creation_input_tokens, so canonical input = input + cache_read + cache_creation.
 // A response carries no time: a line needs a `timestamp` (or `created_at`) added by the logger, or --start-time.
+// Written the same way (logger timestamp + response, batch tier as a batch result line); a response is a success, so
+// status, error, latency, cost and attribution are not carried, and the provider is always anthropic.
 
 function isMessage(value: unknown): value is SourceItem {
   return isObject(value) && value.type === "message" && isObject(value.usage);
@@ -50,6 +52,34 @@ function mapMessage(message: SourceItem, timestamp: string, batch: boolean): Usa
   };
 }
 
+function writeMessage(record: UsageRecord): SourceItem {
+  const cacheRead = record.cache_read_tokens;
+  const cacheWrite = record.cache_write_tokens;
+  return {
+    id: record.id,
+    type: "message",
+    role: "assistant",
+    model: record.model,
+    content: [],
+    stop_reason: record.finish_reason === "length" ? "max_tokens" : (record.finish_reason ?? null),
+    stop_sequence: null,
+    usage: {
+      // Anthropic's input_tokens is the uncached rest: canonical input minus the cache reads and writes.
+      input_tokens: record.input_tokens - (cacheRead ?? 0) - (cacheWrite ?? 0),
+      cache_creation_input_tokens: cacheWrite ?? null,
+      cache_read_input_tokens: cacheRead ?? null,
+      output_tokens: record.output_tokens,
+      service_tier: record.service_tier ?? null,
+    },
+  };
+}
+
+function writeCall(record: UsageRecord): SourceItem {
+  const message = writeMessage(record);
+  if (record.service_tier !== "batch") return { timestamp: record.timestamp, ...message };
+  return { timestamp: record.timestamp, custom_id: record.id, result: { type: "succeeded", message } };
+}
+
 export const anthropic: FormatMapper = {
   name: "anthropic",
   matches: (item) => isMessage(item) || batchMessage(item) !== undefined,
@@ -65,4 +95,5 @@ export const anthropic: FormatMapper = {
     if (!isMessage(item)) rejectItem("not a Messages API response (`type: \"message\"` with `usage`)");
     return [mapMessage(item, timestamp, false)];
   },
+  writer: { item: writeCall },
 };

@@ -9,6 +9,9 @@ import { stableId } from "./stable-id.ts";
 
 export const azureTrace: FormatMapper = {
   name: "azure-trace",
+  unwritable:
+    "the Azure trace keeps only a time and two token counts a call (no id, model or attribution); write " +
+    "canonical or a provider format instead.",
   needsModel: true,
   matches: (item) => "TIMESTAMP" in item && "ContextTokens" in item && "GeneratedTokens" in item,
   map(row, options) {

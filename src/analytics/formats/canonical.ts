@@ -1,10 +1,11 @@
-import type { UsageRecordInput } from "../record.ts";
+import { UsageRecordSchema, type UsageRecordInput } from "../record.ts";
 import type { FormatMapper, SourceItem } from "./format.ts";
 import { readArray, readBoolean, readNumber } from "./source-values.ts";
 import { stableId } from "./stable-id.ts";
 
 // Apex's own record (analytics.md), one object a line, or one CSV row. Values go to the schema as they are, except
 // that null and empty cells count as absent and CSV's string cells are read back into numbers, booleans and tags.
+// Written back as is: every field survives, in JSON Lines and in CSV (tags as a JSON array cell).
 
 const NUMERIC_FIELDS = [
   "input_tokens",
@@ -43,5 +44,9 @@ export const canonical: FormatMapper = {
     if (record.id === undefined) record.id = stableId("canonical", item);
     // The schema checks every field; this cast only hands it the untyped object.
     return [record as UsageRecordInput];
+  },
+  writer: {
+    item: (record) => ({ ...record }),
+    csvColumns: Object.keys(UsageRecordSchema.shape),
   },
 };

@@ -1,9 +1,10 @@
 import { ApexError, isApexError } from "../../protocol/errors.ts";
 import { ErrorCode } from "../../protocol/names.ts";
-import type { UsageRecordInput } from "../record.ts";
+import type { UsageRecord, UsageRecordInput } from "../record.ts";
 
 // What an ingest format is: a name, a shape check used by auto detection, and a pure mapper from one source item
-// (one parsed JSON value, or one CSV row as a header→value object) to zero or more canonical records.
+// (one parsed JSON value, or one CSV row as a header→value object) to zero or more canonical records; and, where the
+// format can hold one call, the inverse writer (canonical record → the item the provider's export holds).
 
 /** The supported formats, in the order auto detection tries them (most specific shape first). */
 export const FORMAT_NAMES = [
@@ -48,6 +49,20 @@ export interface FormatMapper {
    * export's spans, a usage bucket's results) return a `PartRejection` for a bad part and keep the others.
    */
   map(item: SourceItem, options: FormatOptions): MappedPart[];
+  /** The inverse of `map`, for formats that hold one call an item; absent for the others (see `unwritable`). */
+  readonly writer?: FormatWriter;
+  /** Why a format has no writer, and which formats to write instead (shown to the user as is). */
+  readonly unwritable?: string;
+}
+
+/** Canonical record → the source item the provider (or tool) itself emits, so that `map` reads the record back. */
+export interface FormatWriter {
+  /** One record as one source item: a JSON line, or a CSV row when `csvColumns` is set. */
+  item(record: UsageRecord): SourceItem;
+  /** The header of the format's CSV export, for formats that are also exported as CSV. */
+  readonly csvColumns?: readonly string[];
+  /** The id `map` gives back for a record of this id, for formats that re-encode ids (OTLP: 16 hex digits). */
+  readId?(id: string): string;
 }
 
 /** One part of a multi-record item that could not be mapped, with its reason. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readFixture } from "./fixtures/read-all.ts";
+import { fixtureItems, readFixture, written } from "./fixtures/read-all.ts";
 
 const id = (n: number) => `7f1c2a9e-0000-4000-8000-00000000000${n}`;
 
@@ -45,5 +45,23 @@ describe("helicone format", () => {
     expect(result.records[2]).toMatchObject({ id: id(3), status: "error", error_type: "http_429" });
     expect(result.records[3]).toMatchObject({ id: id(4), status: "cache_hit" });
     expect(result.rejected).toEqual([{ line: 5, reason: 'prompt_tokens is not a number ("lots")' }]);
+  });
+
+  it("writes export rows with each provider's own prompt_tokens convention", async () => {
+    const result = await readFixture("helicone.jsonl", { format: "helicone" });
+    const [openaiRow, anthropicRow] = fixtureItems("helicone.jsonl");
+    const fields = ["prompt_tokens", "completion_tokens", "prompt_cache_read_tokens", "prompt_cache_write_tokens", "latency"];
+    const pick = (row: object | undefined) => Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]]));
+    const [first, second] = result.records;
+    if (first === undefined || second === undefined) throw new Error("fixture rows missing");
+    expect(pick(written("helicone", first))).toEqual(pick(openaiRow));
+    expect(pick(written("helicone", second))).toEqual(pick(anthropicRow));
+    expect(written("helicone", second)).toMatchObject({
+      provider: "ANTHROPIC",
+      cost: 0.0092,
+      status: 200,
+      properties: { "Helicone-Session-Id": "s-17", Feature: "agent" },
+    });
+    expect(written("helicone", { ...second, status: "error", error_type: "http_429" }).status).toBe(429);
   });
 });

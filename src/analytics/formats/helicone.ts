@@ -1,4 +1,4 @@
-import type { UsageRecordInput } from "../record.ts";
+import type { UsageRecord, UsageRecordInput } from "../record.ts";
 import { rejectItem, type FormatMapper, type SourceItem } from "./format.ts";
 import { readBoolean, readNumber, readObject, readString, readTimestamp, truncate } from "./source-values.ts";
 import { stableId } from "./stable-id.ts";
@@ -7,6 +7,8 @@ import { stableId } from "./stable-id.ts";
 // Helicone-Property-<Name> headers); cost is costUSD (older exports) or cost, in USD.
 // Helicone keeps each provider's own token convention: for Anthropic, prompt_tokens EXCLUDES the cache reads and
 // writes, so they are added back; for the others (OpenAI convention) prompt_tokens already includes them.
+// Written as export rows; session, feature and environment travel as properties, and properties are what the reader
+// turns into tags, so the record's own tags, reasoning, tier, trace and request parameters are not carried.
 
 const NO_CACHE_REFERENCE = "00000000-0000-0000-0000-000000000000";
 const PROPERTY_PREFIX = "helicone-property-";
@@ -32,6 +34,42 @@ function isCacheHit(row: SourceItem): boolean {
 
 function isAnthropic(provider: string | undefined, model: string): boolean {
   return provider?.toLowerCase() === "anthropic" || model.toLowerCase().startsWith("claude");
+}
+
+/** The HTTP status of an error: the one named by an `http_NNN` error type, else 500. */
+function statusCode(record: UsageRecord): number {
+  if (record.status !== "error") return 200;
+  const named = /^http_(\d{3})$/.exec(record.error_type ?? "");
+  return named?.[1] === undefined || Number(named[1]) < 400 ? 500 : Number(named[1]);
+}
+
+function writeRow(record: UsageRecord): SourceItem {
+  const cacheRead = record.cache_read_tokens;
+  const cacheWrite = record.cache_write_tokens;
+  const exclusive = isAnthropic(record.provider, record.model);
+  const properties = {
+    "Helicone-Session-Id": record.session_id,
+    Feature: record.feature,
+    Environment: record.environment,
+  };
+  return {
+    request_id: record.id,
+    request_created_at: record.timestamp,
+    model: record.model,
+    provider: record.provider?.toUpperCase(),
+    prompt_tokens: exclusive ? record.input_tokens - (cacheRead ?? 0) - (cacheWrite ?? 0) : record.input_tokens,
+    completion_tokens: record.output_tokens,
+    total_tokens: record.input_tokens + record.output_tokens,
+    prompt_cache_read_tokens: cacheRead,
+    prompt_cache_write_tokens: cacheWrite,
+    cost: record.cost_usd,
+    latency: record.duration_ms,
+    time_to_first_token: record.ttft_ms,
+    status: statusCode(record),
+    user_id: record.user_id,
+    properties,
+    cache_reference_id: NO_CACHE_REFERENCE,
+  };
 }
 
 export const helicone: FormatMapper = {
@@ -69,4 +107,5 @@ export const helicone: FormatMapper = {
     };
     return [record];
   },
+  writer: { item: writeRow },
 };

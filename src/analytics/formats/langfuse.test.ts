@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byId, readFixture } from "./fixtures/read-all.ts";
+import { byId, fixtureItems, readFixture, without, written } from "./fixtures/read-all.ts";
 
 describe("langfuse format", () => {
   it("adds cached tokens back into input and reasoning tokens back into output (Langfuse subtracts them)", async () => {
@@ -56,5 +56,18 @@ describe("langfuse format", () => {
     expect(other.request_hash).not.toBe(first.request_hash);
     expect(other.prefix_hash).toBe(first.prefix_hash);
     expect(byId(result, "gen-2").request_hash).toBeUndefined();
+  });
+
+  it("writes a GENERATION observation with Langfuse's exclusive usageDetails keys", async () => {
+    const result = await readFixture("langfuse.jsonl", { format: "langfuse" });
+    const [gen1, gen2] = fixtureItems("langfuse.jsonl");
+    // The request and response text and the observation name are not in the canonical record.
+    expect(written("langfuse", byId(result, "gen-1"))).toMatchObject({
+      ...without(gen1, "input", "output", "name"),
+      modelParameters: { temperature: 0, max_tokens: 800 },
+      costDetails: { total: 0.0085 },
+    });
+    const anthropicCall = { ...byId(result, "gen-2"), provider: "anthropic" };
+    expect(written("langfuse", anthropicCall).usageDetails).toEqual({ ...gen2?.usageDetails as object, total: 4620 });
   });
 });

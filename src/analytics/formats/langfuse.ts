@@ -1,7 +1,8 @@
-import type { UsageRecordInput } from "../record.ts";
+import type { UsageRecord, UsageRecordInput } from "../record.ts";
 import { rejectItem, type FormatMapper, type SourceItem } from "./format.ts";
 import { requestHashes } from "./request-hash.ts";
 import {
+  isoAfter,
   millisBetween,
   readArray,
   readNumber,
@@ -15,6 +16,9 @@ import {
 // `type: "GENERATION"` observations are LLM calls. Trap: with detailed usage keys, Langfuse's `input` EXCLUDES the
 // cached tokens (input_cached_tokens, cache_read_input_tokens, ...) and `output` EXCLUDES reasoning tokens
 // (output_reasoning_tokens), and Langfuse itself totals every key containing "input" (resp. "output"). So do we.
+// Written as GENERATION observations with those exclusive usageDetails keys. An observation always belongs to a trace:
+// a call without a trace id is written as a trace of its own (traceId = its id). Provider, feature, tags, tier and
+// the request hashes (the request text is not written) are not carried.
 
 interface Tokens {
   input: number;
@@ -85,6 +89,43 @@ function hashes(observation: SourceItem, model: string, temperature: number | un
   return requestHashes({ model, messages, tools: asObject?.tools, temperature });
 }
 
+/** usageDetails as Langfuse stores them: `input`/`output` exclude the cached and reasoning keys beside them. */
+function writeUsageDetails(record: UsageRecord): SourceItem {
+  const cacheRead = record.cache_read_tokens;
+  const cacheWrite = record.cache_write_tokens;
+  const reasoning = record.reasoning_tokens;
+  const cacheReadKey = record.provider === "anthropic" ? "cache_read_input_tokens" : "input_cached_tokens";
+  return {
+    input: record.input_tokens - (cacheRead ?? 0) - (cacheWrite ?? 0),
+    ...(cacheRead === undefined ? {} : { [cacheReadKey]: cacheRead }),
+    ...(cacheWrite === undefined ? {} : { cache_creation_input_tokens: cacheWrite }),
+    output: record.output_tokens - (reasoning ?? 0),
+    ...(reasoning === undefined ? {} : { output_reasoning_tokens: reasoning }),
+    total: record.input_tokens + record.output_tokens,
+  };
+}
+
+function writeObservation(record: UsageRecord): SourceItem {
+  const failed = record.status === "error";
+  return {
+    id: record.id,
+    traceId: record.trace_id ?? record.id,
+    type: "GENERATION",
+    startTime: record.timestamp,
+    endTime: isoAfter(record.timestamp, record.duration_ms),
+    completionStartTime: isoAfter(record.timestamp, record.ttft_ms),
+    model: record.model,
+    modelParameters: { temperature: record.temperature, max_tokens: record.max_tokens },
+    usageDetails: writeUsageDetails(record),
+    costDetails: record.cost_usd === undefined ? {} : { total: record.cost_usd },
+    level: failed ? "ERROR" : "DEFAULT",
+    statusMessage: failed ? (record.error_type ?? null) : null,
+    userId: record.user_id,
+    sessionId: record.session_id,
+    environment: record.environment,
+  };
+}
+
 export const langfuse: FormatMapper = {
   name: "langfuse",
   matches: (item) => typeof item.type === "string" && "traceId" in item && "startTime" in item,
@@ -121,4 +162,5 @@ export const langfuse: FormatMapper = {
     };
     return [record];
   },
+  writer: { item: writeObservation },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byId, readFixture } from "./fixtures/read-all.ts";
+import { byId, readFixture, written } from "./fixtures/read-all.ts";
 
 describe("litellm format", () => {
   it("maps a SpendLogs row (JSON array export): tokens, cached split from usage_object, latency, attribution", async () => {
@@ -62,5 +62,39 @@ describe("litellm format", () => {
     expect(byId(result, "req-csv-2").request_hash).toBeUndefined();
     expect(result.lines).toEqual([2, 4]);
     expect(result.rejected).toEqual([{ line: 5, reason: "row has 11 fields, the header has 22" }]);
+  });
+
+  it("writes a SpendLogs row: spend, inclusive prompt_tokens, the cache split in metadata.usage_object", async () => {
+    const record = byId(await readFixture("litellm.json", { format: "litellm" }), "chatcmpl-9f1");
+    expect(written("litellm", record)).toEqual({
+      request_id: "chatcmpl-9f1",
+      call_type: "acompletion",
+      api_key: "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b",
+      spend: 0.00215,
+      total_tokens: 1530,
+      prompt_tokens: 1400,
+      completion_tokens: 130,
+      startTime: "2024-06-04T10:15:00.250Z",
+      endTime: "2024-06-04T10:15:02.000Z",
+      completionStartTime: "2024-06-04T10:15:00.650Z",
+      model: "gpt-4o-2024-05-13",
+      model_group: "gpt-4o-2024-05-13",
+      custom_llm_provider: "openai",
+      end_user: "customer-77",
+      metadata: {
+        usage_object: {
+          prompt_tokens: 1400,
+          completion_tokens: 130,
+          total_tokens: 1530,
+          prompt_tokens_details: { cached_tokens: 1152 },
+          completion_tokens_details: { reasoning_tokens: 0 },
+        },
+      },
+      cache_hit: "False",
+      request_tags: ["support", "tier-1"],
+      team_id: "team-support",
+      session_id: "sess-1",
+      status: "success",
+    });
   });
 });

@@ -1,8 +1,9 @@
-import type { UsageRecordInput } from "../record.ts";
+import type { UsageRecord, UsageRecordInput } from "../record.ts";
 import { rejectItem, type FormatMapper, type SourceItem } from "./format.ts";
 import { requestHashes } from "./request-hash.ts";
 import {
   isObject,
+  isoAfter,
   millisBetween,
   readArray,
   readBoolean,
@@ -17,6 +18,8 @@ import { stableId } from "./stable-id.ts";
 // LiteLLM proxy SpendLogs rows (the LiteLLM_SpendLogs table, exported as JSON or CSV). LiteLLM normalizes every
 // provider to OpenAI's convention, so prompt_tokens already includes cached tokens; the cache split, when logged,
 // is in metadata.usage_object (prompt_tokens_details.cached_tokens, or Anthropic's cache_* fields).
+// Written as SpendLogs rows (JSON, or CSV with metadata and tags as JSON cells). A row keeps no request text unless
+// the proxy stores prompts, so request_hash and prefix_hash are not carried; nor are feature, environment and trace.
 
 function cacheCounts(metadata: SourceItem | undefined): { read?: number; write?: number; reasoning?: number } {
   const usage = readObject(metadata?.usage_object);
@@ -64,6 +67,76 @@ function operation(callType: string | undefined): string | undefined {
   return truncate(callType, 64);
 }
 
+/** The SpendLogs columns, in the table's order. */
+const SPEND_LOG_COLUMNS = [
+  "request_id",
+  "call_type",
+  "api_key",
+  "spend",
+  "total_tokens",
+  "prompt_tokens",
+  "completion_tokens",
+  "startTime",
+  "endTime",
+  "completionStartTime",
+  "model",
+  "model_group",
+  "custom_llm_provider",
+  "end_user",
+  "metadata",
+  "cache_hit",
+  "request_tags",
+  "team_id",
+  "session_id",
+  "status",
+] as const;
+
+function callType(operation: string | undefined): string | undefined {
+  if (operation === "chat") return "acompletion";
+  if (operation === "embeddings") return "aembedding";
+  return operation;
+}
+
+function writeRow(record: UsageRecord): SourceItem {
+  const failed = record.status === "error";
+  const usage = {
+    prompt_tokens: record.input_tokens,
+    completion_tokens: record.output_tokens,
+    total_tokens: record.input_tokens + record.output_tokens,
+    prompt_tokens_details:
+      record.cache_read_tokens === undefined ? undefined : { cached_tokens: record.cache_read_tokens },
+    completion_tokens_details:
+      record.reasoning_tokens === undefined ? undefined : { reasoning_tokens: record.reasoning_tokens },
+    cache_creation_input_tokens: record.cache_write_tokens,
+  };
+  const row: Record<(typeof SPEND_LOG_COLUMNS)[number], unknown> = {
+    request_id: record.id,
+    call_type: callType(record.operation),
+    api_key: record.api_key_id,
+    spend: record.cost_usd,
+    total_tokens: record.input_tokens + record.output_tokens,
+    prompt_tokens: record.input_tokens,
+    completion_tokens: record.output_tokens,
+    startTime: record.timestamp,
+    endTime: isoAfter(record.timestamp, record.duration_ms),
+    completionStartTime: isoAfter(record.timestamp, record.ttft_ms),
+    model: record.model,
+    model_group: record.model,
+    custom_llm_provider: record.provider,
+    end_user: record.user_id,
+    metadata: {
+      usage_object: usage,
+      error_information: failed && record.error_type !== undefined ? { error_class: record.error_type } : undefined,
+    },
+    cache_hit: record.status === "cache_hit" ? "True" : "False",
+    request_tags: record.tags ?? [],
+    team_id: record.project,
+    session_id: record.session_id,
+    status: failed ? "failure" : "success",
+  };
+  return row;
+}
+
 export const litellm: FormatMapper = {
   name: "litellm",
   matches: (item) => "request_id" in item && "startTime" in item && ("spend" in item || "model_group" in item),
@@ -98,4 +171,5 @@ export const litellm: FormatMapper = {
     };
     return [record];
   },
+  writer: { item: writeRow, csvColumns: SPEND_LOG_COLUMNS },
 };

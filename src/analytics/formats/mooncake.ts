@@ -27,6 +27,9 @@ function prefix(hashIds: readonly unknown[], inputTokens: number): { prefix_hash
 
 export const mooncake: FormatMapper = {
   name: "mooncake",
+  unwritable:
+    "the Mooncake trace keeps only relative times, token counts and prompt block hashes (no id or model); " +
+    "write canonical or a provider format instead.",
   needsModel: true,
   matches: (item) => "input_length" in item && "output_length" in item,
   map(item, options) {

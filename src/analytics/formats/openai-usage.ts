@@ -36,6 +36,9 @@ function mapResult(result: SourceItem, bucket: SourceItem, index: number, timest
 
 export const openaiUsage: FormatMapper = {
   name: "openai-usage",
+  unwritable:
+    "Usage API buckets add up many calls per model and time and keep none of their ids; write openai (one " +
+    "Responses object a call) or canonical instead.",
   matches: (item) => item.object === "bucket" && Array.isArray(item.results) && "start_time" in item,
   map(item) {
     const timestamp = readEpochSeconds(item.start_time, "start_time") ?? rejectItem("bucket has no start_time");

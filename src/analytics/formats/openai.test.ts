@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byId, readFixture } from "./fixtures/read-all.ts";
+import { byId, fixtureItems, readFixture, without, written } from "./fixtures/read-all.ts";
 
 describe("openai format", () => {
   it("maps Chat Completions usage: cached ⊂ prompt, reasoning ⊂ completion, created in epoch seconds", async () => {
@@ -61,5 +61,25 @@ describe("openai format", () => {
     );
     expect(result.rejected[1]?.reason).toMatch(/^invalid JSON/);
     expect(result.rejected[2]?.reason).toMatch(/^input_tokens: .*>=0/);
+  });
+
+  it("writes a record back as the Responses object it was read from: created_at in seconds, inclusive usage", async () => {
+    const source = fixtureItems("openai.jsonl").find((item) => item.id === "resp_B2");
+    const record = byId(await readFixture("openai.jsonl", { format: "openai" }), "resp_B2");
+    expect(written("openai", record)).toEqual({
+      ...without(source, "user"),
+      error: null,
+      safety_identifier: "user-42",
+      output: [],
+    });
+  });
+
+  it("writes batch tier calls as Batch API output lines and failed calls as failed responses", async () => {
+    const record = byId(await readFixture("openai.jsonl", { format: "openai" }), "job-7");
+    const line = written("openai", record);
+    expect(line).toMatchObject({ custom_id: "job-7", response: { status_code: 200 }, error: null });
+    expect(line.response).toMatchObject({ body: { object: "response", created_at: 1731000240, service_tier: "default" } });
+    const failed = written("openai", { ...record, service_tier: "priority", status: "error", error_type: "server_error" });
+    expect(failed).toMatchObject({ status: "failed", error: { code: "server_error" }, service_tier: "priority" });
   });
 });

@@ -1,4 +1,4 @@
-import type { UsageRecordInput } from "../record.ts";
+import type { UsageRecord, UsageRecordInput } from "../record.ts";
 import { rejectItem, type FormatMapper, type SourceItem } from "./format.ts";
 import {
   isObject,
@@ -15,6 +15,8 @@ import { stableId } from "./stable-id.ts";
 // completion_tokens), Responses (`object: "response"`, input_tokens / output_tokens), embeddings (`object: "list"`),
 // and Batch API output lines that wrap one of those in `response.body`. OpenAI counts are already inclusive:
 // cached_tokens ⊂ prompt/input tokens, reasoning_tokens ⊂ completion/output tokens.
+// Written as Responses objects (the shape that carries status, error, max_output_tokens, temperature and user), batch
+// tier calls as Batch API output lines. `created_at` is whole epoch seconds; there are no cache writes, no provider.
 
 const RESPONSE_OBJECTS = new Set(["chat.completion", "response", "text_completion", "list"]);
 
@@ -76,6 +78,56 @@ function mapBody(body: SourceItem, options: { timestamp?: string; batch: boolean
   };
 }
 
+/** Canonical tier → Responses `service_tier`: "default" is OpenAI's standard, and a batch line's body says it too. */
+function serviceTier(tier: UsageRecord["service_tier"]): string | undefined {
+  return tier === "standard" || tier === "batch" ? "default" : tier;
+}
+
+/** Only the token limit and the content filter end a response early; every other ending is `completed`. */
+function ending(record: UsageRecord): { status: string; incomplete_details: SourceItem | null } {
+  if (record.status === "error") return { status: "failed", incomplete_details: null };
+  if (record.finish_reason === "length") return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
+  if (record.finish_reason === "content_filter") {
+    return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
+  }
+  return { status: "completed", incomplete_details: null };
+}
+
+function responseObject(record: UsageRecord): SourceItem {
+  const failed = record.status === "error";
+  return {
+    id: record.id,
+    object: "response",
+    created_at: Math.floor(Date.parse(record.timestamp) / 1000),
+    ...ending(record),
+    error: failed && record.error_type !== undefined ? { code: record.error_type, message: record.error_type } : null,
+    model: record.model,
+    output: [],
+    max_output_tokens: record.max_tokens ?? null,
+    temperature: record.temperature ?? null,
+    service_tier: serviceTier(record.service_tier),
+    safety_identifier: record.user_id ?? null,
+    usage: {
+      input_tokens: record.input_tokens,
+      input_tokens_details: { cached_tokens: record.cache_read_tokens ?? 0 },
+      output_tokens: record.output_tokens,
+      output_tokens_details: { reasoning_tokens: record.reasoning_tokens ?? 0 },
+      total_tokens: record.input_tokens + record.output_tokens,
+    },
+  };
+}
+
+function writeCall(record: UsageRecord): SourceItem {
+  if (record.service_tier !== "batch") return responseObject(record);
+  const body = responseObject(record);
+  return {
+    id: `batch_req_${record.id}`,
+    custom_id: record.id,
+    response: { status_code: 200, request_id: record.id, body },
+    error: null,
+  };
+}
+
 export const openai: FormatMapper = {
   name: "openai",
   matches: (item) => hasChatUsage(item) || isResponseObject(item) || batchBody(item) !== undefined,
@@ -88,4 +140,5 @@ export const openai: FormatMapper = {
     if (!isObject(item.usage)) rejectItem("no `usage` object: only responses that carry usage can be ingested");
     return [mapBody(item, { batch: false, timestamp: readTimestamp(item.timestamp, "timestamp") })];
   },
+  writer: { item: writeCall },
 };

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { byId, readFixture } from "./fixtures/read-all.ts";
+import { byId, fixtureItems, readFixture, written } from "./fixtures/read-all.ts";
+
+interface SourceSpan {
+  traceId: string;
+  spanId: string;
+  attributes: { key: string; value: unknown }[];
+}
 
 describe("otel format", () => {
   it("maps every gen_ai span of an OTLP/JSON export line and skips the others", async () => {
@@ -54,5 +60,27 @@ describe("otel format", () => {
           "record ddd19b7ec3c1b178: cache_read_tokens + cache_write_tokens (11) exceeds input_tokens (10); input_tokens must include cached tokens",
       },
     ]);
+  });
+
+  it("writes one OTLP/JSON export a call: resourceSpans nesting, unix-nanos strings, gen_ai attributes", async () => {
+    const record = byId(await readFixture("otel.jsonl", { format: "otel" }), "eee19b7ec3c1b174");
+    const source = fixtureItems("otel.jsonl")[0] as { resourceSpans: { scopeSpans: { spans: SourceSpan[] }[] }[] };
+    const sourceSpan = source.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    const out = written("otel", record) as unknown as typeof source;
+    const span = out.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    expect(span).toMatchObject({
+      traceId: sourceSpan?.traceId,
+      spanId: sourceSpan?.spanId,
+      kind: 3,
+      startTimeUnixNano: "1735732800123000000",
+      endTimeUnixNano: "1735732802623456789".slice(0, 13) + "000000",
+    });
+    // Every usage and request attribute of the source span is written with the same key and OTLP value type.
+    const kept = (sourceSpan?.attributes ?? []).filter((a) => /^gen_ai\.(usage|request\.max|response\.finish)/.test(a.key));
+    expect(kept.length).toBeGreaterThan(3);
+    for (const attribute of kept) expect(span?.attributes).toContainEqual(attribute);
+    expect(written("otel", { ...record, id: "gen-1-000001" })).toMatchObject({
+      resourceSpans: [{ scopeSpans: [{ spans: [{ spanId: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown }] }] }],
+    });
   });
 });

@@ -1,10 +1,13 @@
-import type { UsageRecordInput } from "../record.ts";
+import type { UsageRecord, UsageRecordInput } from "../record.ts";
 import { mapParts, rejectItem, type FormatMapper, type MappedPart, type SourceItem } from "./format.ts";
 import { epochToIso, isObject, readNumber, readString, truncate } from "./source-values.ts";
+import { sha256Hex } from "./stable-id.ts";
 
 // OTLP/JSON trace exports (`resourceSpans[].scopeSpans[].spans[]`), one export per line: each span with gen_ai.usage
 // attributes is one call; other spans (HTTP, agent, tool spans) are skipped. The GenAI semantic conventions count
 // input inclusively: gen_ai.usage.cache_read.input_tokens ⊂ gen_ai.usage.input_tokens, as in the canonical record.
+// Written as one export a line holding one CLIENT span. OTLP ids are hex (16 digits a span, 32 a trace): other ids
+// are written as a hash of themselves, so they read back changed but still tell calls and traces apart.
 
 const STATUS_CODE_ERROR = 2;
 
@@ -106,6 +109,76 @@ function mapSpan(span: SourceItem, resource: Attributes): UsageRecordInput | und
   };
 }
 
+const SPAN_KIND_CLIENT = 3;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const NANOS_PER_MS = 1_000_000n;
+
+function spanIdOf(id: string): string {
+  return SPAN_ID.test(id) ? id : sha256Hex(id).slice(0, 16);
+}
+
+/** A call without a trace is the root of a trace of its own, named after the call. */
+function traceIdOf(record: UsageRecord): string {
+  const id = record.trace_id ?? record.id;
+  return TRACE_ID.test(id) ? id : sha256Hex(id).slice(0, 32);
+}
+
+/** An attribute in OTLP/JSON: 64-bit integers as decimal strings, other numbers as doubles. */
+function attribute(key: string, value: string | number | string[], integer = false): SourceItem {
+  if (Array.isArray(value)) {
+    return { key, value: { arrayValue: { values: value.map((v) => ({ stringValue: v })) } } };
+  }
+  if (typeof value === "string") return { key, value: { stringValue: value } };
+  return { key, value: integer ? { intValue: String(value) } : { doubleValue: value } };
+}
+
+function spanAttributes(record: UsageRecord): SourceItem[] {
+  const strings: [string, string | undefined][] = [
+    ["gen_ai.operation.name", record.operation],
+    ["gen_ai.provider.name", record.provider],
+    ["gen_ai.request.model", record.model],
+    ["gen_ai.response.model", record.model],
+    ["gen_ai.conversation.id", record.session_id],
+    ["user.id", record.user_id],
+    ["error.type", record.status === "error" ? record.error_type : undefined],
+  ];
+  const counts: [string, number | undefined][] = [
+    ["gen_ai.request.max_tokens", record.max_tokens],
+    ["gen_ai.usage.input_tokens", record.input_tokens],
+    ["gen_ai.usage.output_tokens", record.output_tokens],
+    ["gen_ai.usage.cache_read.input_tokens", record.cache_read_tokens],
+    ["gen_ai.usage.cache_creation.input_tokens", record.cache_write_tokens],
+    ["gen_ai.usage.reasoning.output_tokens", record.reasoning_tokens],
+  ];
+  return [
+    ...strings.flatMap(([key, value]) => (value === undefined ? [] : [attribute(key, value)])),
+    ...(record.temperature === undefined ? [] : [attribute("gen_ai.request.temperature", record.temperature)]),
+    ...counts.flatMap(([key, value]) => (value === undefined ? [] : [attribute(key, value, true)])),
+    ...(record.finish_reason === undefined ? [] : [attribute("gen_ai.response.finish_reasons", [record.finish_reason])]),
+  ];
+}
+
+function writeExport(record: UsageRecord): SourceItem {
+  const start = BigInt(Date.parse(record.timestamp)) * NANOS_PER_MS;
+  const duration = record.duration_ms === undefined ? undefined : BigInt(Math.round(record.duration_ms * 1e6));
+  const environment = record.environment;
+  const span = {
+    traceId: traceIdOf(record),
+    spanId: spanIdOf(record.id),
+    name: record.operation === undefined ? record.model : `${record.operation} ${record.model}`,
+    kind: SPAN_KIND_CLIENT,
+    startTimeUnixNano: String(start),
+    endTimeUnixNano: duration === undefined ? undefined : String(start + duration),
+    attributes: spanAttributes(record),
+    status: record.status === "error" ? { code: STATUS_CODE_ERROR, message: record.error_type } : {},
+  };
+  const resource = environment === undefined ? [] : [attribute("deployment.environment.name", environment)];
+  return {
+    resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ scope: { name: "apex" }, spans: [span] }] }],
+  };
+}
+
 export const otel: FormatMapper = {
   name: "otel",
   matches: (item) => Array.isArray(item.resourceSpans),
@@ -124,4 +197,5 @@ export const otel: FormatMapper = {
     });
     return out;
   },
+  writer: { item: writeExport, readId: spanIdOf },
 };

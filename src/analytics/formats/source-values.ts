@@ -114,6 +114,11 @@ export function millisBetween(start: string | undefined, end: string | undefined
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
+/** The time `ms` after an ISO timestamp (the inverse of millisBetween, for writers); undefined when ms is unknown. */
+export function isoAfter(start: string, ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(Date.parse(start) + ms).toISOString();
+}
+
 /** Strings the schema caps (error_type) are cut instead of rejecting the whole call. */
 export function truncate(value: string | undefined, max: number): string | undefined {
   return value === undefined || value.length <= max ? value : value.slice(0, max);
