@@ -154,14 +154,36 @@ export const AgentName = {
 } as const;
 export type AgentNameValue = (typeof AgentName)[keyof typeof AgentName];
 
-/** The canonical pipeline order (protocol invariant 2); a run's pipeline is a subsequence of it. */
+/**
+ * The canonical pipeline order (protocol invariant 2); a run's pipeline is a subsequence of it. The Data Guide runs
+ * instead of Data/Optimize/Actions when the user has no usage data (each side skips itself).
+ */
 export const PIPELINE: readonly AgentNameValue[] = [
   AgentName.TRIAGE,
+  AgentName.DATA_GUIDE,
   AgentName.DATA,
   AgentName.OPTIMIZE,
   AgentName.ACTIONS,
   AgentName.REPORT,
 ];
+
+/** Tools of the one dispatcher: the data queries, one analysis per opportunity kind. */
+export const ToolName = {
+  USAGE_TOTALS: "usage_totals",
+  USAGE_BREAKDOWN: "usage_breakdown",
+  USAGE_PERCENTILES: "usage_percentiles",
+  UNPRICED_MODELS: "unpriced_models",
+  LIST_CORPORA: "list_corpora",
+  FIND_MODEL_RIGHTSIZING: "find_model_rightsizing",
+  FIND_PROMPT_CACHING: "find_prompt_caching",
+  FIND_RESPONSE_CACHING: "find_response_caching",
+  FIND_BATCH_API: "find_batch_api",
+  FIND_PRIORITY_TIER: "find_priority_tier",
+  FIND_OUTPUT_TRUNCATION: "find_output_truncation",
+  FIND_RETRY_WASTE: "find_retry_waste",
+  FIND_CONTEXT_BLOAT: "find_context_bloat",
+} as const;
+export type ToolNameValue = (typeof ToolName)[keyof typeof ToolName];
 
 export const Role = { USER: "user", ADMIN: "admin" } as const;
 export type RoleName = (typeof Role)[keyof typeof Role];
@@ -197,6 +219,7 @@ export const NAMED_VALUE_CATEGORIES = {
   env_var: EnvVar,
   route_path: RoutePath,
   agent_name: AgentName,
+  tool_name: ToolName,
   role: Role,
   tier: Tier,
   event_mode: EventMode,

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { AgentName, EventType, MISSION_CRITICAL_EVENTS, PIPELINE } from "../../src/protocol/names.ts";
+import { AgentName, EventType, MISSION_CRITICAL_EVENTS } from "../../src/protocol/names.ts";
 import { checkRunInvariants } from "./invariants.ts";
 import { expectedTotal, suiteFactory } from "./suite-pipeline.ts";
 
+// The suite's five agents, in canonical order (the Data Guide is not among them).
+const PIPELINE = [AgentName.TRIAGE, AgentName.DATA, AgentName.OPTIMIZE, AgentName.ACTIONS, AgentName.REPORT];
 const REQUEST = "marker=alice-1 big-model 1200 300 mid-model 800 100 big-model 5000 20 small-model 100 10";
 
 describe("the five-agent pipeline emits the mission-critical events", () => {

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import type { Scope } from "../analytics/store.ts";
+import type { UserExecutionContext } from "../runtime/context.ts";
+
+// The slice of usage data a tool looks at. The owner is never a parameter: it is the calling user's id, taken from the
+// request context, so no tool call can reach another account's rows.
+
+export const ScopeParamsSchema = z.object({
+  /** One dataset of the user's (default: all of them). */
+  corpus: z.string().min(1).max(200).optional(),
+  /** Inclusive start, ISO 8601 date or date-time (UTC). */
+  from: z.string().min(10).max(40).optional(),
+  /** Exclusive end, ISO 8601 date or date-time (UTC). */
+  to: z.string().min(10).max(40).optional(),
+  models: z.array(z.string().min(1).max(256)).max(100).optional(),
+  features: z.array(z.string().min(1).max(512)).max(100).optional(),
+});
+export type ScopeParams = z.infer<typeof ScopeParamsSchema>;
+
+export function scopeFor(context: UserExecutionContext, params: ScopeParams): Scope {
+  return {
+    owner: context.userId,
+    ...(params.corpus === undefined ? {} : { corpus: params.corpus }),
+    ...(params.from === undefined ? {} : { from: params.from }),
+    ...(params.to === undefined ? {} : { to: params.to }),
+    ...(params.models === undefined ? {} : { models: params.models }),
+    ...(params.features === undefined ? {} : { features: params.features }),
+  };
+}
