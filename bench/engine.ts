@@ -2,7 +2,7 @@
 // itself (context, emitter with schema validation, dispatcher, engine, factory, in-memory sink).
 // Run: npm run bench:engine   (pins itself to one core with taskset when available; see bench/README.md)
 import { z } from "zod";
-import { PIPELINE } from "../src/protocol/names.ts";
+import { AgentName } from "../src/protocol/names.ts";
 import type { Agent } from "../src/runtime/agent.ts";
 import { ExecutionEngineFactory } from "../src/runtime/engine-factory.ts";
 import { MemoryEventSink } from "../src/runtime/event-sink.ts";
@@ -10,6 +10,8 @@ import { Registry } from "../src/runtime/registry.ts";
 import { defineTool, type AnyTool } from "../src/runtime/tool.ts";
 
 type Gate = { wait: Promise<void> | null };
+
+const FIVE_AGENTS = [AgentName.TRIAGE, AgentName.DATA, AgentName.OPTIMIZE, AgentName.ACTIONS, AgentName.REPORT];
 
 function buildFactory(gate: Gate) {
   const noop = defineTool({
@@ -23,7 +25,7 @@ function buildFactory(gate: Gate) {
   });
   const tools = new Registry<AnyTool<undefined>>("tool").register(noop.name, noop);
   const agents = new Registry<Agent<undefined>>("agent");
-  PIPELINE.forEach((name, i) =>
+  FIVE_AGENTS.forEach((name, i) =>
     agents.register(name, {
       name,
       description: `Bench agent ${name}.`,
@@ -39,6 +41,7 @@ function buildFactory(gate: Gate) {
     tools,
     sink,
     services: undefined,
+    pipeline: FIVE_AGENTS,
     config: { caching: false },
     maxConcurrentRunsPerUser: 1_000_000,
   });
