@@ -71,6 +71,7 @@ export const ErrorCode = {
   RATE_LIMITED: "rate_limited",
   QUOTA_EXCEEDED: "quota_exceeded",
   TOO_MANY_RUNS: "too_many_runs",
+  EMAIL_TAKEN: "email_taken",
   // wire protocol
   INVALID_JSON: "invalid_json",
   FRAME_TOO_LARGE: "frame_too_large",
@@ -93,6 +94,7 @@ export const ErrorCode = {
   AGENT_TIMEOUT: "agent_timeout",
   AGENT_ENDED: "agent_ended",
   CANCELLED: "cancelled",
+  INTERRUPTED: "interrupted",
   // data
   INVALID_RECORD: "invalid_record",
   UNKNOWN_FORMAT: "unknown_format",

@@ -1,0 +1,263 @@
+import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import { ApexError } from "../protocol/errors.ts";
+import { RunEventSchema, type RunEvent, type WireError } from "../protocol/events.ts";
+import { ErrorCode, EventType, PROTOCOL_VERSION } from "../protocol/names.ts";
+import type { StoreDb } from "./database.ts";
+import { RunRepository, type EndedRunStatus } from "./runs.ts";
+import { RunStatus, eventLog, runs } from "./schema.ts";
+
+// The durable event log, the runtime's event sink (structurally `EventSink` of src/runtime/event-sink.ts). Appends of
+// all runs are group-committed: queued, then written by one multi-row INSERT per flush; an append resolves only once
+// its row is committed, and only committed events are published to the bus, so no client sees an event the log lacks.
+
+/** Where committed events go: the bus (src/bus/), which the store may not import (layer rules), hence this shape. */
+export interface EventPublisher {
+  publish(events: readonly RunEvent[]): Promise<void>;
+}
+
+export interface EventLogOptions {
+  db: StoreDb;
+  bus: EventPublisher;
+  /** Ids of the events the log writes itself (the sweeper's `run_failed`): the runtime's UUIDv7. */
+  newEventId: () => string;
+  /** Longest wait before queued appends are written. */
+  flushIntervalMs?: number;
+  /** A flush writes at most this many events; a full batch is written at once. */
+  maxBatch?: number;
+  /** Publishing failed after commit: the events are safe in the log, followers catch up by replay. */
+  onPublishError?: (error: unknown) => void;
+}
+
+export interface EventLogStats {
+  /** INSERT statements written (one per flush). */
+  flushes: number;
+  /** Events stored. */
+  events: number;
+  largestBatch: number;
+}
+
+interface PendingAppend {
+  event: RunEvent;
+  owner: string;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const DEFAULT_FLUSH_INTERVAL_MS = 2;
+const DEFAULT_MAX_BATCH = 500;
+const DEFAULT_READ_LIMIT = 10_000;
+/** The sweeper re-reads the log this many times when the run's own emitter keeps racing it for the next seq. */
+const CLOSE_ATTEMPTS = 3;
+
+export class EventLog {
+  readonly #db: StoreDb;
+  readonly #bus: EventPublisher;
+  readonly #runs: RunRepository;
+  readonly #newEventId: () => string;
+  readonly #intervalMs: number;
+  readonly #maxBatch: number;
+  readonly #onPublishError: (error: unknown) => void;
+  readonly #queue: PendingAppend[] = [];
+  readonly #stats: EventLogStats = { flushes: 0, events: 0, largestBatch: 0 };
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #publishing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: EventLogOptions) {
+    this.#db = options.db;
+    this.#bus = options.bus;
+    this.#runs = new RunRepository(options.db);
+    this.#newEventId = options.newEventId;
+    this.#intervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#onPublishError = options.onPublishError ?? (() => undefined);
+    if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1 || this.#intervalMs < 0) {
+      throw new ApexError(ErrorCode.INVALID_CONFIG, "The event log needs a batch size ≥ 1 and a flush interval ≥ 0 ms.");
+    }
+  }
+
+  /**
+   * Stores one event of `owner`'s run; resolves once committed. Rejects `database_unavailable` (with every append of
+   * the same batch) when the write fails, and `invalid_event` when the run is not the owner's or the seq is taken.
+   */
+  append(event: RunEvent, owner: string): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new ApexError(ErrorCode.DATABASE_UNAVAILABLE, `The event log is closed; event ${event.seq} of run ${event.run_id} was not stored.`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ event, owner, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** The logged events of the owner's run with `seq > afterSeq`, in order; empty for another user's run. */
+  async read(runId: string, owner: string, afterSeq = 0, limit = DEFAULT_READ_LIMIT): Promise<RunEvent[]> {
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0 || !Number.isSafeInteger(limit) || limit < 1) {
+      throw new ApexError(ErrorCode.INVALID_REQUEST, `Events are read after a whole seq ≥ 0, in pages of at least 1; got after_seq ${afterSeq} and limit ${limit}.`);
+    }
+    const rows = await this.#db
+      .select({ envelope: eventLog.envelope })
+      .from(eventLog)
+      .innerJoin(runs, eq(runs.id, eventLog.runId))
+      .where(and(eq(eventLog.runId, runId), eq(runs.ownerId, owner), gt(eventLog.seq, afterSeq)))
+      .orderBy(asc(eventLog.seq))
+      .limit(limit);
+    return rows.map((row) => row.envelope as RunEvent);
+  }
+
+  /**
+   * Closes a run whose lease lapsed (its node died): logs `run_failed {code: "interrupted"}` with the next seq unless
+   * the log already ends with a terminal event, and ends the run row. True when this call logged the `run_failed`.
+   */
+  async closeInterrupted(runId: string): Promise<boolean> {
+    const interrupted: WireError = {
+      code: ErrorCode.INTERRUPTED,
+      message: "The server running this analysis stopped before it finished; send your message again to run it anew.",
+    };
+    for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt += 1) {
+      const run = await this.#runs.findExpired(runId);
+      if (run === null) return false;
+      const last = await this.#lastEvent(runId);
+      const ending = last === undefined ? undefined : terminalStatus(last);
+      if (ending !== undefined) {
+        // The run did end (or another sweeper closed it); only its row missed it. Record what the log says.
+        await this.#runs.endExpired(runId, ending.status, ending.error);
+        return false;
+      }
+      const event = RunEventSchema.parse({
+        v: PROTOCOL_VERSION,
+        type: EventType.RUN_FAILED,
+        event_id: this.#newEventId(),
+        run_id: runId,
+        thread_id: run.threadId,
+        seq: (last?.seq ?? 0) + 1,
+        ts: new Date().toISOString(),
+        data: { error: interrupted },
+      });
+      try {
+        // Log first, end the row second: if the second step fails, the next sweep finds the run open and finishes it.
+        await this.append(event, run.ownerId);
+      } catch (error) {
+        // Another writer took that seq (the run was alive after all): look at the log again.
+        if (!(error instanceof ApexError) || error.code !== ErrorCode.INVALID_EVENT) throw error;
+        continue;
+      }
+      await this.#runs.endExpired(runId, RunStatus.FAILED, interrupted);
+      return true;
+    }
+    return false;
+  }
+
+  stats(): EventLogStats {
+    return { ...this.#stats };
+  }
+
+  /** Writes what is queued, waits for its publication, then refuses further appends. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#queue.length > 0 || this.#flushing !== undefined) {
+      if (this.#flushing === undefined) this.#startFlush();
+      await this.#flushing;
+    }
+    await this.#publishing;
+  }
+
+  #schedule(): void {
+    if (this.#flushing !== undefined || this.#queue.length === 0) return;
+    if (this.#queue.length >= this.#maxBatch) {
+      this.#startFlush();
+      return;
+    }
+    this.#timer ??= setTimeout(() => this.#startFlush(), this.#intervalMs);
+  }
+
+  #startFlush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#flushing !== undefined || this.#queue.length === 0) return;
+    const batch = this.#queue.splice(0, this.#maxBatch);
+    this.#flushing = this.#write(batch).finally(() => {
+      this.#flushing = undefined;
+      this.#schedule();
+    });
+  }
+
+  async #write(batch: PendingAppend[]): Promise<void> {
+    let stored: Set<string>;
+    try {
+      stored = await this.#insert(batch);
+    } catch (error) {
+      const failure = new ApexError(
+        ErrorCode.DATABASE_UNAVAILABLE,
+        `The event log could not store ${batch.length} events: ${error instanceof Error ? error.message : String(error)}. Check the database.`,
+        { cause: error, retryable: true },
+      );
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    const committed: RunEvent[] = [];
+    for (const pending of batch) {
+      const { run_id: runId, seq } = pending.event;
+      if (stored.has(rowKey(runId, seq))) {
+        committed.push(pending.event);
+        continue;
+      }
+      pending.reject(
+        new ApexError(
+          ErrorCode.INVALID_EVENT,
+          `Event ${seq} of run ${runId} was not stored: the run is not this user's, or its log already has an event ${seq} (the run may have been closed as interrupted).`,
+        ),
+      );
+    }
+    this.#stats.flushes += 1;
+    this.#stats.events += committed.length;
+    this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
+    // Chained so batches reach the bus in commit order even when a publish is slow.
+    if (committed.length > 0) this.#publishing = this.#publishing.then(() => this.#bus.publish(committed)).catch(this.#onPublishError);
+    for (const pending of batch) if (stored.has(rowKey(pending.event.run_id, pending.event.seq))) pending.resolve();
+  }
+
+  /** One statement for the whole batch; a row is kept only if its run is its owner's and its seq is free. */
+  async #insert(batch: PendingAppend[]): Promise<Set<string>> {
+    const values = sql.join(
+      batch.map(({ event, owner }) => sql`(${event.run_id}::text, ${event.seq}::integer, ${JSON.stringify(event)}::jsonb, ${owner}::text)`),
+      sql`, `,
+    );
+    const rows = await this.#db
+      .insert(eventLog)
+      .select(
+        sql`select v.run_id, v.seq, v.envelope from (values ${values}) as v(run_id, seq, envelope, owner_id), ${runs} where ${runs.id} = v.run_id and ${runs.ownerId} = v.owner_id`,
+      )
+      .onConflictDoNothing()
+      .returning({ runId: eventLog.runId, seq: eventLog.seq });
+    return new Set(rows.map((row) => rowKey(row.runId, row.seq)));
+  }
+
+  async #lastEvent(runId: string): Promise<RunEvent | undefined> {
+    const [row] = await this.#db
+      .select({ envelope: eventLog.envelope })
+      .from(eventLog)
+      .where(eq(eventLog.runId, runId))
+      .orderBy(desc(eventLog.seq))
+      .limit(1);
+    return row?.envelope as RunEvent | undefined;
+  }
+}
+
+function rowKey(runId: string, seq: number): string {
+  return `${seq}:${runId}`;
+}
+
+function terminalStatus(event: RunEvent): { status: EndedRunStatus; error: WireError | null } | undefined {
+  switch (event.type) {
+    case EventType.RUN_COMPLETED:
+      return { status: RunStatus.COMPLETED, error: null };
+    case EventType.RUN_FAILED:
+      return { status: RunStatus.FAILED, error: event.data.error };
+    case EventType.RUN_CANCELLED:
+      return { status: RunStatus.CANCELLED, error: null };
+    default:
+      return undefined;
+  }
+}
