@@ -515,7 +515,11 @@ describe.skipIf(!databaseUrl)(`DuckDB and PostgreSQL agree on random logs${datab
     input_tokens: fc.integer({ min: 0, max: 50_000 }),
     output_tokens: fc.integer({ min: 0, max: 4000 }),
     status: pick(["success", "error", "cache_hit"] as const),
-    finish_reason: maybe(pick(["stop", "length"])),
+    finish_reason: maybe(pick(["stop", "length", "tool_calls"])),
+    service_tier: maybe(pick(["standard", "batch", "priority"] as const)),
+    cache_read_tokens: maybe(pick([0, 512])),
+    stream: maybe(fc.boolean()),
+    user_id: maybe(pick(["u1", "u2"])),
     temperature: maybe(pick([0, 0.7])),
     request_hash: maybe(pick(["r1", "r2", "r3"])),
     prefix_hash: maybe(pick(["p1", "p2"])),
@@ -552,6 +556,12 @@ describe.skipIf(!databaseUrl)(`DuckDB and PostgreSQL agree on random logs${datab
           (s: UsageStore) => s.sessionGrowth(scope, { minTurns: 1 }),
           (s: UsageStore) => s.exampleIds(scope, { status: "error" }, 10),
           (s: UsageStore) => s.exampleIds(scope, {}, 20),
+          (s: UsageStore) => s.featureModels(scope),
+          (s: UsageStore) => s.tierUsage(scope),
+          (s: UsageStore) => s.prefixCaching(scope, { minPrefixTokens: 10 }),
+          (s: UsageStore) => s.sessionContext(scope),
+          (s: UsageStore) => s.failedAttempts(scope, { windowSeconds: 300 }),
+          (s: UsageStore) => s.longInputCalls(scope, 20_000),
         ]) {
           expect(await ask(duck)).toEqual(await ask(post));
         }

@@ -1,5 +1,22 @@
+import type {
+  FailedAttemptRow,
+  FeatureModelRow,
+  LongInputRow,
+  PrefixCachingRow,
+  SessionContextRow,
+  TierUsageRow,
+} from "./analysis-rows.ts";
 import type { PricedUsageRecord } from "./record.ts";
 import type { UsageEngine } from "./sql-dialect.ts";
+
+export type {
+  FailedAttemptRow,
+  FeatureModelRow,
+  LongInputRow,
+  PrefixCachingRow,
+  SessionContextRow,
+  TierUsageRow,
+} from "./analysis-rows.ts";
 
 // The usage store: where ingested usage records live, per owner account, and the typed answers the analyses read.
 // Two engines implement it (store-duckdb.ts embedded, store-postgres.ts server); the queries are shared (usage-queries.ts).
@@ -202,6 +219,13 @@ export interface UsageQueries {
   truncationRetries(scope: Scope, options?: WindowOption): Promise<TruncationRow[]>;
   sessionGrowth(scope: Scope, options?: { minTurns?: number; limit?: number }): Promise<SessionGrowthRow[]>;
   exampleIds(scope: Scope, condition: RecordCondition, limit?: number): Promise<string[]>;
+  featureModels(scope: Scope): Promise<FeatureModelRow[]>;
+  tierUsage(scope: Scope): Promise<TierUsageRow[]>;
+  prefixCaching(scope: Scope, options?: WindowOption & { minPrefixTokens?: number }): Promise<PrefixCachingRow[]>;
+  sessionContext(scope: Scope, options?: { minTurns?: number }): Promise<SessionContextRow[]>;
+  failedAttempts(scope: Scope, options?: WindowOption): Promise<FailedAttemptRow[]>;
+  /** Single calls with more than `minInputTokens` input tokens, per (feature, model). */
+  longInputCalls(scope: Scope, minInputTokens: number): Promise<LongInputRow[]>;
 }
 
 /** The usage store of one process: queries are scoped by owner, writes are idempotent on (owner, id). */

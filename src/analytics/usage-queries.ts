@@ -1,33 +1,41 @@
-import { z } from "zod";
 import type { PricedUsageRecord } from "./record.ts";
-import type { SqlDialect } from "./sql-dialect.ts";
 import { PERCENTILES } from "./sql-dialect.ts";
-import type {
-  DuplicateRequestRow,
-  FailedBilledRow,
-  RetryAfterErrorRow,
-  Scope,
-  TruncationRow,
-  UsageBreakdownRow,
-  UsageQueries,
-} from "./store.ts";
+import type { DuplicateRequestRow, FailedBilledRow, RetryAfterErrorRow, TruncationRow, UsageBreakdownRow, UsageQueries } from "./store.ts";
 import { BREAKDOWN_DIMENSIONS } from "./store.ts";
-import { ApexError } from "../protocol/errors.ts";
-import { ErrorCode } from "../protocol/names.ts";
+import { analysisQueries } from "./analysis-queries.ts";
+import type { SqlRow, SqlRunner, SqlValue } from "./query-parts.ts";
+import {
+  COST,
+  SINGLE_CALL,
+  MAX_EXAMPLES,
+  Params,
+  invalid,
+  scopeFilter,
+  examples,
+  callOrder,
+  num,
+  numOrNull,
+  text,
+  iso,
+  ids,
+  byCodePoint,
+  costDescThenKey,
+  PREFIX_WINDOW_SECONDS,
+  DUPLICATE_WINDOW_SECONDS,
+  RETRY_WINDOW_SECONDS,
+  TRUNCATION_RETRY_WINDOW_SECONDS,
+  nonNegative,
+  requireOwner,
+  CONDITION_COLUMNS,
+  tokenSums,
+  costSums,
+} from "./query-parts.ts";
+
+export type { SqlRunner, SqlValue } from "./query-parts.ts";
 
 // The usage table and every query over it, each written once. Engines only supply a SqlRunner; the dialect supplies the
 // few fragments that differ. Costs are rounded to 1e-9 USD and sorted after rounding so both engines answer identically.
-
-export type SqlValue = string | number | boolean | null | string[];
-type SqlRow = Record<string, unknown>;
-
-/** What an engine gives the queries: positional `$n` parameters on both engines. */
-export interface SqlRunner {
-  readonly dialect: SqlDialect;
-  all(sql: string, params: readonly SqlValue[]): Promise<SqlRow[]>;
-  /** Runs a write and returns the number of rows it changed. */
-  run(sql: string, params: readonly SqlValue[]): Promise<number>;
-}
+// The queries the savings analyses add live in analysis-queries.ts; the shared pieces in query-parts.ts.
 
 /** Columns of `usage_records` in insert order: the canonical fields (`timestamp` is `ts`), then owner, corpus, prices. */
 export const USAGE_COLUMNS = [
@@ -84,132 +92,13 @@ export function usageRow(owner: string, corpus: string, r: PricedUsageRecord): S
   ];
 }
 
-/** Formats both engines cast to TIMESTAMPTZ identically (a date alone means its midnight UTC). */
-const TIME_BOUND = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
-/** Recomputed cost when the model is priced, else what the source reported; null = unpriced (never zero). */
-const COST = "coalesce(computed_cost_usd, cost_usd)";
-/** Windowed analyses look at single calls: a pre-aggregated bucket has no per-call timing. */
-const SINGLE_CALL = "num_requests = 1";
-const MAX_EXAMPLES = 5;
-
-class Params {
-  readonly values: SqlValue[] = [];
-  add(value: SqlValue): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
-
-function invalid(message: string): ApexError {
-  return new ApexError(ErrorCode.INVALID_REQUEST, message);
-}
-
-/** The WHERE clause every query starts from: the owner always, then the optional corpus, time range and lists. */
-function scopeFilter(scope: Scope, p: Params): string {
-  if (typeof scope.owner !== "string" || scope.owner.length === 0) {
-    throw invalid("A usage query needs the owner account; pass scope.owner (the account that ingested the records).");
-  }
-  const clauses = [`owner = ${p.add(scope.owner)}`];
-  if (scope.corpus !== undefined) clauses.push(`corpus = ${p.add(scope.corpus)}`);
-  for (const [bound, op] of [[scope.from, ">="], [scope.to, "<"]] as const) {
-    if (bound === undefined) continue;
-    if (!TIME_BOUND.safeParse(bound).success) {
-      throw invalid(`Scope time bound "${bound}" is not an ISO 8601 date or timestamp; use e.g. 2025-01-31 or 2025-01-31T00:00:00Z.`);
-    }
-    clauses.push(`ts ${op} CAST(${p.add(bound)} AS TIMESTAMPTZ)`);
-  }
-  for (const [column, values] of [["model", scope.models], ["feature", scope.features]] as const) {
-    // An empty list is read as "no filter": tools pass [] when the user named none.
-    if (values === undefined || values.length === 0) continue;
-    clauses.push(`${column} IN (${values.map((v) => p.add(v)).join(", ")})`);
-  }
-  return clauses.join(" AND ");
-}
-
-/** First examples of a window aggregate, oldest first, ties broken by id in code point order. */
-function examples(d: SqlDialect, condition: string): string {
-  return `(array_agg(id ORDER BY ts, ${d.byteOrder("id")}) FILTER (WHERE ${condition}))[1:${MAX_EXAMPLES}]`;
-}
-
-/** Ordering of calls inside a partition: time, then id, identical on both engines. */
-function callOrder(d: SqlDialect): string {
-  return `ORDER BY ts, ${d.byteOrder("id")}`;
-}
-
-// ---- value conversion: DuckDB gives bigint, pg gives numeric/bigint as strings; callers get plain numbers.
-
-function num(value: unknown): number {
-  if (value === null || value === undefined) return 0;
-  const n = typeof value === "number" ? value : Number(value);
-  if (!Number.isFinite(n)) throw new ApexError(ErrorCode.INTERNAL, `The usage store returned a non-numeric value: ${String(value)}`);
-  return n;
-}
-
-/** A nullable measure rounded to 1e-9, the precision both engines agree on after summing doubles in any order. */
-function numOrNull(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  const n = typeof value === "number" ? value : Number(value);
-  // NaN is no measure: DuckDB returns it where PostgreSQL returns NULL.
-  if (Number.isNaN(n)) return null;
-  return Math.round(n * 1e9) / 1e9;
-}
-
-function text(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function iso(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  return (value instanceof Date ? value : new Date(String(value))).toISOString();
-}
-
-function ids(value: unknown): string[] {
-  return Array.isArray(value) ? value.map(String) : [];
-}
-
-function byCodePoint(a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  return a < b ? -1 : 1;
-}
-
-/** Most expensive first (unpriced last), then by key: applied after rounding so float noise cannot reorder rows. */
-function costDescThenKey<T>(cost: (row: T) => number | null, key: (row: T) => string | null) {
-  return (a: T, b: T): number => (cost(b) ?? -1) - (cost(a) ?? -1) || byCodePoint(key(a), key(b));
-}
-
-/** Default windows, in seconds. Prefix reuse uses the provider prompt-cache TTL (about 5 minutes at OpenAI and Anthropic). */
-const PREFIX_WINDOW_SECONDS = 300;
-const DUPLICATE_WINDOW_SECONDS = 3600;
-const RETRY_WINDOW_SECONDS = 60;
-const TRUNCATION_RETRY_WINDOW_SECONDS = 3600;
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw invalid(`${name} must be a non-negative number, got ${String(value)}.`);
-  return v;
-}
-
-function requireOwner(owner: string): void {
-  if (typeof owner !== "string" || owner.length === 0) throw invalid("Pass the owner account of the corpus.");
-}
-
-const CONDITION_COLUMNS = [
-  "status", "finish_reason", "error_type", "model", "feature", "user_id", "session_id", "request_hash", "prefix_hash",
-  "service_tier", "stream",
-] as const;
-
-const tokenSums = `coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
-  coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens`;
-const costSums = `sum(${COST}) AS cost_usd, coalesce(sum(CASE WHEN ${COST} IS NULL THEN num_requests ELSE 0 END), 0) AS unpriced_calls`;
-
-/** Binds every query of this file to one engine. */
+/** Binds every query (of this file and analysis-queries.ts) to one engine. */
 export function usageQueries(db: SqlRunner): UsageQueries {
   const d = db.dialect;
   const epoch = d.epochSeconds("ts");
 
   return {
+    ...analysisQueries(db),
     async count(scope) {
       const p = new Params();
       const rows = await db.all(`SELECT count(*) AS n FROM usage_records WHERE ${scopeFilter(scope, p)}`, p.values);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerAnalyzeCommand } from "./analyze.ts";
 import { registerCheckCommand } from "./check.ts";
 import { registerGenerateCommand } from "./generate.ts";
 import { registerIngestCommand } from "./ingest.ts";
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerLiteralsCommand(program);
   registerGenerateCommand(program);
   registerIngestCommand(program);
+  registerAnalyzeCommand(program);
   return program;
 }

@@ -2,7 +2,7 @@ import type { OpportunityKindName } from "../../protocol/names.ts";
 import type { UsageRecord } from "../record.ts";
 import type { AnswerKeyBuilder } from "./answer-key.ts";
 import type { Prng } from "./prng.ts";
-import type { FeatureName, ModelSpec, WasteRates } from "./saas-scenario.ts";
+import type { ModelSpec, WasteRates } from "./saas-scenario.ts";
 
 // What every episode builder receives: randomness, ids, the waste rates, the price function, the answer key,
 // and the little state that crosses episodes (provider caches, recent answers). One per generated workload.
@@ -21,7 +21,8 @@ const KEY_ORDER: readonly (keyof UsageRecord)[] = [
 export interface CallSpec {
   atMs: number;
   model: ModelSpec;
-  feature: FeatureName;
+  /** A feature of the scenario being generated. */
+  feature: string;
   input: number;
   output: number;
   cacheRead?: number;

@@ -2,9 +2,9 @@ import { OpportunityKind, type OpportunityKindName } from "../../protocol/names.
 import type { ArrivalProfile } from "./arrival-clock.ts";
 
 // The `saas` scenario: a customer-support SaaS with five LLM features, and the waste planted in it.
-// `clean` is the same traffic with every waste rate at zero.
+// `clean` is the same traffic with every waste rate at zero. (`devtools`, other traffic: devtools-scenario.ts.)
 
-export const SCENARIOS = ["saas", "clean"] as const;
+export const SCENARIOS = ["saas", "clean", "devtools"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The SaaS's users are in US Eastern time (standard time, no daylight saving). */

@@ -13,6 +13,7 @@ import { RecordHeap } from "./record-heap.ts";
 import {
   Feature,
   type FeatureName,
+  type FeatureTraffic,
   LOCAL_UTC_OFFSET_HOURS,
   MAX_EPISODE_RECORDS,
   NO_WASTE,
@@ -25,6 +26,20 @@ import {
 import { supportAgentTrace } from "./support-agent.ts";
 import { supportChatSession } from "./support-chat.ts";
 import { ticketClassificationCall } from "./ticket-classification.ts";
+import { lintAutofixBurst, testGenerationJob } from "./ci-jobs.ts";
+import { codeSearchCall } from "./code-search.ts";
+import { commitMessageCall } from "./commit-message.ts";
+import {
+  DEVTOOLS_PATTERNS,
+  DEVTOOLS_TRAFFIC,
+  DEVTOOLS_UTC_OFFSET_HOURS,
+  DEVTOOLS_WASTE_RATES,
+  DevFeature,
+  type DevFeatureName,
+} from "./devtools-scenario.ts";
+import { ideChatSession } from "./ide-chat.ts";
+import { prReviewCall } from "./pr-review.ts";
+import type { KindNotes } from "./answer-key.ts";
 
 // The synthetic workload generator: canonical usage records in time order, streamed (10M records never sit in
 // memory), with an answer key of the waste planted in them. Same options and seed, same bytes.
@@ -36,7 +51,7 @@ export interface GenerateOptions {
   seed: number;
   /** Start of the period (default 2026-01-05T00:00:00Z, a Monday). */
   start?: Date | string;
-  /** Per-kind waste rates replacing the scenario's defaults (saas only; clean has none). */
+  /** Per-kind waste rates replacing the scenario's defaults (clean has none). */
   wasteRates?: Partial<Record<OpportunityKindName, number>>;
   /** Prices a record; used for the answer key's savings and totals. */
   price: PriceFunction;
@@ -65,6 +80,37 @@ const BUILDERS: Readonly<Record<FeatureName, EpisodeBuilder>> = {
   [Feature.CRM_ENRICHMENT]: crmEnrichmentBurst,
 };
 
+const DEVTOOLS_BUILDERS: Readonly<Record<DevFeatureName, EpisodeBuilder>> = {
+  [DevFeature.IDE_CHAT]: ideChatSession,
+  [DevFeature.CODE_SEARCH]: codeSearchCall,
+  [DevFeature.COMMIT_MESSAGE]: commitMessageCall,
+  [DevFeature.PR_REVIEW]: prReviewCall,
+  [DevFeature.TEST_GENERATION]: testGenerationJob,
+  [DevFeature.LINT_AUTOFIX]: lintAutofixBurst,
+};
+
+/** The traffic of a scenario: its streams, how each builds an episode, its time zone and its answer-key notes. */
+interface ScenarioTraffic {
+  streams: readonly { profile: FeatureTraffic["profile"]; recordShare: number; meanEpisodeSize: number; singleRecord: boolean; build: EpisodeBuilder }[];
+  utcOffsetHours: number;
+  notes: Readonly<Record<OpportunityKindName, KindNotes>>;
+}
+
+function trafficOf(scenario: ScenarioName): ScenarioTraffic {
+  if (scenario === "devtools") {
+    return {
+      streams: DEVTOOLS_TRAFFIC.map((t) => ({ ...t, build: DEVTOOLS_BUILDERS[t.feature] })),
+      utcOffsetHours: DEVTOOLS_UTC_OFFSET_HOURS,
+      notes: DEVTOOLS_PATTERNS,
+    };
+  }
+  return {
+    streams: TRAFFIC.map((t) => ({ ...t, build: BUILDERS[t.feature] })),
+    utcOffsetHours: LOCAL_UTC_OFFSET_HOURS,
+    notes: PLANTED_PATTERNS,
+  };
+}
+
 function invalid(message: string): ApexError {
   return new ApexError(ErrorCode.INVALID_PARAMETERS, message);
 }
@@ -84,7 +130,7 @@ function checkedRates(options: GenerateOptions): WasteRates {
     }
     return { ...NO_WASTE };
   }
-  return { ...SAAS_WASTE_RATES, ...given };
+  return { ...(options.scenario === "devtools" ? DEVTOOLS_WASTE_RATES : SAAS_WASTE_RATES), ...given };
 }
 
 function checkedStart(start: Date | string | undefined): number {
@@ -111,6 +157,7 @@ function validate(options: GenerateOptions): { rates: WasteRates; startMs: numbe
 
 export function generateWorkload(options: GenerateOptions): Workload {
   const { rates, startMs } = validate(options);
+  const traffic = trafficOf(options.scenario);
   const key = new AnswerKeyBuilder();
   let state: "ready" | "running" | "done" = "ready";
 
@@ -118,7 +165,7 @@ export function generateWorkload(options: GenerateOptions): Workload {
     if (state !== "ready") throw invalid("A workload's records can be read once; generate it again to re-read them.");
     state = "running";
     const prng = new Prng(options.seed, 0);
-    const clock = new ArrivalClock(startMs, options.days, TRAFFIC, new Prng(options.seed, 1), LOCAL_UTC_OFFSET_HOURS);
+    const clock = new ArrivalClock(startMs, options.days, traffic.streams, new Prng(options.seed, 1), traffic.utcOffsetHours);
     const ctx = new EpisodeContext({ prng, rates, seed: options.seed, price: options.price, key });
     const heap = new RecordHeap();
     const total = options.records;
@@ -131,13 +178,13 @@ export function generateWorkload(options: GenerateOptions): Workload {
       // Episodes are laid out by the share of records made so far, so the period is filled exactly.
       const { ms, bin } = clock.timeAt((planned + prng.next()) / total);
       const tail = total - planned < MAX_EPISODE_RECORDS;
-      const stream = clock.pickStream(bin, prng, (s) => !tail || TRAFFIC[s]?.singleRecord === true);
+      const stream = clock.pickStream(bin, prng, (s) => !tail || traffic.streams[s]?.singleRecord === true);
       while (heap.size > 0 && heap.peekMs() <= ms) {
         const record = heap.pop();
         if (record !== undefined) yield emit(record);
       }
-      const feature = TRAFFIC[stream]?.feature ?? Feature.KB_SEARCH;
-      const made = BUILDERS[feature](ctx, ms);
+      const build = traffic.streams[stream]?.build ?? kbSearchCall;
+      const made = build(ctx, ms);
       planned += made.length;
       for (const record of made) heap.push(record);
     }
@@ -166,7 +213,7 @@ export function generateWorkload(options: GenerateOptions): Workload {
           waste_rates: rates,
           price_source: options.priceSource ?? "caller-supplied price function",
         },
-        PLANTED_PATTERNS,
+        traffic.notes,
       );
     },
   };

@@ -1,0 +1,145 @@
+import { statSync } from "node:fs";
+import { Option, type Command } from "commander";
+import { registerApexAgents } from "../agents/catalog.ts";
+import { reportMarkdown } from "../agents/report-markdown.ts";
+import { ingestUsage, type IngestSummary } from "../analytics/ingest.ts";
+import { openUsageStore } from "../analytics/open-usage-store.ts";
+import { FORMAT_NAMES, openUsageReader, type FormatName } from "../analytics/read-usage.ts";
+import type { UsageStore } from "../analytics/store.ts";
+import { createLlmProvider } from "../llm/create-provider.ts";
+import { llmConfigFromEnv } from "../llm/config.ts";
+import type { PriceFn } from "../llm/provider.ts";
+import type { PriceBook } from "../pricing/price-book.ts";
+import { MAX_MESSAGE_CHARS } from "../protocol/commands.ts";
+import { ApexError } from "../protocol/errors.ts";
+import { EnvVar, ErrorCode, EventType } from "../protocol/names.ts";
+import { ReportSchema, type Report } from "../protocol/report.ts";
+import type { Agent } from "../runtime/agent.ts";
+import { ExecutionEngineFactory } from "../runtime/engine-factory.ts";
+import { MemoryEventSink } from "../runtime/event-sink.ts";
+import { Registry } from "../runtime/registry.ts";
+import type { AnyTool } from "../runtime/tool.ts";
+import { registerApexTools } from "../tools/catalog.ts";
+import type { ApexServices } from "../tools/services.ts";
+import { DATA_DIR_OPTION_HELP, LOCAL_OWNER, resolveDataDir } from "./data-dir-option.ts";
+import { loadPriceBook, PRICES_OPTION_HELP } from "./price-book-option.ts";
+
+// `apex analyze`: the whole agent pipeline without a server, over the given files (ingested into an in-memory DuckDB)
+// or the data directory's store. Progress goes to stderr; the report to stdout, as Markdown or (--json) the report object.
+
+interface AnalyzeFlags {
+  input?: string[];
+  format: FormatName | "auto";
+  prices?: string;
+  question: string;
+  json?: boolean;
+  dataDir?: string;
+  model?: string;
+  feature?: string;
+  provider?: string;
+  start?: string;
+}
+
+const DEFAULT_QUESTION = "Where can I cut my LLM costs?";
+const SHOWN_REJECTIONS = 5;
+const INPUT_CORPUS = "default";
+
+export function registerAnalyzeCommand(program: Command): void {
+  program
+    .command("analyze")
+    .description("run the Apex agents over usage logs and print the report: where the money goes and what to change")
+    .option("-i, --input <files...>", "usage log files to analyse (any ingest format; default: the data directory's store)")
+    .addOption(new Option("--format <name>", "source format of the input files").choices(["auto", ...FORMAT_NAMES]).default("auto"))
+    .option("--prices <file>", PRICES_OPTION_HELP)
+    .option("-q, --question <text>", "what to ask about the data", DEFAULT_QUESTION)
+    .option("--json", "print exactly the report object as JSON on stdout")
+    .option("--data-dir <dir>", DATA_DIR_OPTION_HELP)
+    .option("--model <name>", "model of input records whose source names none (needed for azure-trace and mooncake)")
+    .option("--feature <name>", "feature of input records whose source names none")
+    .option("--provider <name>", "provider of input records whose source names none")
+    .option("--start <time>", "ISO 8601 start time for sources with relative timestamps (mooncake)")
+    .action(async (flags: AnalyzeFlags) => {
+      await runAnalyze(flags);
+    });
+}
+
+function checkFlags(flags: AnalyzeFlags): void {
+  for (const file of flags.input ?? []) {
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      throw new ApexError(ErrorCode.FILE_NOT_FOUND, `${file} does not exist or is not a file; check the path given to --input.`);
+    }
+  }
+  const question = flags.question.trim();
+  if (question === "") throw new ApexError(ErrorCode.INVALID_REQUEST, "--question is empty: ask something about your LLM usage, or leave it out.");
+  if (question.length > MAX_MESSAGE_CHARS) {
+    throw new ApexError(ErrorCode.INVALID_REQUEST, `--question has ${question.length} characters; keep it under ${MAX_MESSAGE_CHARS}.`);
+  }
+}
+
+function priceFnOf(book: PriceBook): PriceFn {
+  return (model, usage) => book.price({ timestamp: new Date().toISOString(), model, ...usage }).computed_cost_usd;
+}
+
+async function ingestInputs(flags: AnalyzeFlags, store: UsageStore, book: PriceBook): Promise<(IngestSummary & { file: string })[]> {
+  const summaries: (IngestSummary & { file: string })[] = [];
+  for (const file of flags.input ?? []) {
+    const reader = await openUsageReader(file, {
+      format: flags.format,
+      ...(flags.model === undefined ? {} : { model: flags.model }),
+      ...(flags.feature === undefined ? {} : { feature: flags.feature }),
+      ...(flags.provider === undefined ? {} : { provider: flags.provider }),
+      ...(flags.start === undefined ? {} : { startTime: flags.start }),
+    });
+    const summary = await ingestUsage(reader, store, { owner: LOCAL_OWNER, corpus: INPUT_CORPUS, price: (r) => book.price(r) });
+    if (!flags.json) process.stderr.write(`apex analyze: ${file} (${summary.format}): ${summary.ingested} records, ${summary.rejected} rejected\n`);
+    summaries.push({ file, ...summary });
+  }
+  return summaries;
+}
+
+/** Ingest rejections belong in the report's data quality: the agents only see what made it into the store. */
+function withIngestQuality(report: Report, summaries: readonly (IngestSummary & { file: string })[]): Report {
+  const rejected = summaries.reduce((s, x) => s + x.rejected, 0);
+  const warnings = summaries.flatMap((s) => [
+    ...s.rejections.slice(0, SHOWN_REJECTIONS).map((r) => `${s.file} line ${r.line} rejected: ${r.reason}`),
+    ...(s.rejected > SHOWN_REJECTIONS ? [`${s.file}: ${s.rejected - SHOWN_REJECTIONS} more lines rejected`] : []),
+    ...(s.cost_mismatches > 0 ? [`${s.file}: ${s.cost_mismatches} records report a cost more than 1% off the recomputed one`] : []),
+  ]);
+  return ReportSchema.parse({
+    ...report,
+    data_quality: { ...report.data_quality, rejected: report.data_quality.rejected + rejected, warnings: [...report.data_quality.warnings, ...warnings] },
+  });
+}
+
+async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
+  checkFlags(flags);
+  const { book } = loadPriceBook(flags.prices);
+  const fromFiles = (flags.input ?? []).length > 0;
+  const store = fromFiles
+    ? await openUsageStore({ path: ":memory:" })
+    : await openUsageStore({ databaseUrl: process.env[EnvVar.DATABASE_URL] || undefined, dataDir: resolveDataDir(flags.dataDir) });
+  try {
+    const summaries = await ingestInputs(flags, store, book);
+    const services: ApexServices = { usage: store, prices: book, llm: createLlmProvider(llmConfigFromEnv(process.env), { price: priceFnOf(book) }) };
+    const agents = registerApexAgents(new Registry<Agent<ApexServices>>("agent"));
+    const tools = registerApexTools(new Registry<AnyTool<ApexServices>>("tool"));
+    const sink = new MemoryEventSink();
+    const stop = sink.subscribe(LOCAL_OWNER, (event) => {
+      if (event.type === EventType.AGENT_THINKING) process.stderr.write(`[${event.data.agent_name}] ${event.data.thought}\n`);
+      if (event.type === EventType.AGENT_ERROR) process.stderr.write(`[${event.data.agent_name}] failed: ${event.data.error.message}\n`);
+    });
+    const factory = new ExecutionEngineFactory<ApexServices>({ agents, tools, sink, services });
+    const handle = factory.start({ userId: LOCAL_OWNER, threadId: "apex-analyze", request: flags.question });
+    const outcome = await handle.done;
+    stop();
+    if (outcome.status !== "completed") {
+      throw outcome.error ?? new ApexError(ErrorCode.INTERNAL, `The analysis ended as ${outcome.status} without a report.`);
+    }
+    const final = sink.events(handle.runId, LOCAL_OWNER).find((e) => e.type === EventType.FINAL_REPORT);
+    if (final?.type !== EventType.FINAL_REPORT) throw new ApexError(ErrorCode.INTERNAL, "The analysis finished without a report; please report this as a bug.");
+    const report = withIngestQuality(final.data.report, summaries);
+    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : reportMarkdown(report));
+  } finally {
+    await store.close();
+  }
+}
