@@ -15,7 +15,8 @@ import type { AnalysisResult } from "./opportunity.ts";
 import type { ApexServices } from "./services.ts";
 
 // One evaluation case end to end: generate a planted-waste workload, ingest it as canonical JSONL into the store,
-// run every analysis tool for the case's owner, score the findings against the answer key.
+// produce the opportunities for the case's owner (the tools directly, or the agent pipeline), score them against the
+// answer key.
 
 export interface EvalCase {
   /** Name shown in the tables (a scenario, or a scenario with other waste rates). */
@@ -27,6 +28,27 @@ export interface EvalCase {
   wasteRates?: Partial<Record<OpportunityKindName, number>>;
 }
 
+/** Produces the opportunities for one owner's data: the analysis tools called directly, or the whole agent pipeline. */
+export type Analyse = (owner: string, services: ApexServices) => Promise<Opportunity[]>;
+
+/** Every analysis tool called directly, with the owner's context (what the Optimize agent does, without the rest). */
+export const analyseWithTools: Analyse = async (owner, services) => {
+  const context = UserExecutionContext.create({ userId: owner, threadId: "evaluation", runId: "evaluation" });
+  const opportunities: Opportunity[] = [];
+  for (const tool of ANALYSIS_TOOLS) {
+    const params = tool.parameters.parse({ scope: {} });
+    const result = (await tool.execute(params, {
+      context: context.child(`tool:${tool.name}`),
+      signal: context.signal,
+      services,
+      agentName: "evaluation",
+      toolCallId: `${tool.name}-${owner}`,
+    })) as AnalysisResult;
+    opportunities.push(...result.opportunities);
+  }
+  return opportunities;
+};
+
 export interface EvalOutcome {
   score: RunScore;
   opportunities: Opportunity[];
@@ -35,7 +57,12 @@ export interface EvalOutcome {
   analysisMs: number;
 }
 
-export async function runEvalCase(c: EvalCase, book: PriceBook, store: UsageStore): Promise<EvalOutcome> {
+export async function runEvalCase(
+  c: EvalCase,
+  book: PriceBook,
+  store: UsageStore,
+  analyse: Analyse = analyseWithTools,
+): Promise<EvalOutcome> {
   const workload = generateWorkload({
     scenario: c.scenario,
     records: c.records,
@@ -53,21 +80,9 @@ export async function runEvalCase(c: EvalCase, book: PriceBook, store: UsageStor
   const summary = await ingestUsage(reader, store, { owner, corpus: "eval", price: (record) => book.price(record) });
   const key = workload.answerKey();
 
-  const context = UserExecutionContext.create({ userId: owner, threadId: "evaluation", runId: `eval-${c.seed}` });
   const services: ApexServices = { usage: store, prices: book, llm: createOfflineProvider() };
   const started = performance.now();
-  const opportunities: Opportunity[] = [];
-  for (const tool of ANALYSIS_TOOLS) {
-    const params = tool.parameters.parse({ scope: {} });
-    const result = (await tool.execute(params, {
-      context: context.child(`tool:${tool.name}`),
-      signal: context.signal,
-      services,
-      agentName: "evaluation",
-      toolCallId: `${tool.name}-${c.seed}`,
-    })) as AnalysisResult;
-    opportunities.push(...result.opportunities);
-  }
+  const opportunities = await analyse(owner, services);
   return {
     score: scoreRun(opportunities, key, c.label),
     opportunities,
