@@ -2,8 +2,9 @@ import { Redis } from "ioredis";
 import { z } from "zod";
 import { ApexError } from "../protocol/errors.ts";
 import { RunEventSchema, type RunEvent } from "../protocol/events.ts";
-import { ErrorCode } from "../protocol/names.ts";
+import { EnvVar, ErrorCode } from "../protocol/names.ts";
 import { deliver, type Bus, type BusListener, type Unsubscribe } from "./bus.ts";
+import { redactUrl } from "../protocol/redact.ts";
 
 // Fan-out between nodes over Redis pub/sub: one channel per run. A node then receives only the runs its clients follow
 // (one shared channel would send every node every event of the cluster); SUBSCRIBE/UNSUBSCRIBE per followed run is
@@ -66,7 +67,7 @@ export class RedisBus implements Bus {
       bus.#subscriber.disconnect();
       throw new ApexError(
         ErrorCode.BUS_UNAVAILABLE,
-        `Could not connect to Redis at ${redact(options.url)}: ${error instanceof Error ? error.message : String(error)}. Check REDIS_URL and that Redis is running.`,
+        `Could not connect to Redis at ${redactUrl(options.url, `the configured ${EnvVar.REDIS_URL} (not a valid URL)`)}: ${error instanceof Error ? error.message : String(error)}. Check REDIS_URL and that Redis is running.`,
         { cause: error, retryable: true },
       );
     }
@@ -143,12 +144,3 @@ export class RedisBus implements Bus {
   }
 }
 
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "the configured REDIS_URL (not a valid URL)";
-  }
-}

@@ -11,8 +11,9 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { ApexError } from "../protocol/errors.ts";
-import { ErrorCode } from "../protocol/names.ts";
+import { EnvVar, ErrorCode } from "../protocol/names.ts";
 import * as schema from "./schema.ts";
+import { redactUrl } from "../protocol/redact.ts";
 
 // Opens the app store: PGlite (embedded, the default) or PostgreSQL when a URL is given, both behind one drizzle
 // database, with the committed migrations applied before anything else touches it.
@@ -73,7 +74,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
-  const where = redact(url);
+  const where = redactUrl(url, `the configured ${EnvVar.DATABASE_URL} (not a valid URL)`);
   const migrator = new pg.Client({ connectionString: url });
   migrator.on("error", () => undefined); // a dropped migration connection surfaces as the failed query below
   try {
@@ -124,13 +125,3 @@ function messageOf(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)) + cause;
 }
 
-/** The URL without its password, fit for an error message. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "the configured DATABASE_URL (not a valid URL)";
-  }
-}
