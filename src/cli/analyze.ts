@@ -1,26 +1,18 @@
 import { statSync } from "node:fs";
 import { Option, type Command } from "commander";
-import { registerApexAgents } from "../agents/catalog.ts";
 import { reportMarkdown } from "../agents/report-markdown.ts";
 import { ingestUsage, type IngestSummary } from "../analytics/ingest.ts";
 import { openUsageStore } from "../analytics/open-usage-store.ts";
 import { FORMAT_NAMES, openUsageReader, type FormatName } from "../analytics/read-usage.ts";
 import type { UsageStore } from "../analytics/store.ts";
-import { createLlmProvider } from "../llm/create-provider.ts";
 import { llmConfigFromEnv } from "../llm/config.ts";
-import type { PriceFn } from "../llm/provider.ts";
 import type { PriceBook } from "../pricing/price-book.ts";
 import { MAX_MESSAGE_CHARS } from "../protocol/commands.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { EnvVar, ErrorCode, EventType } from "../protocol/names.ts";
 import { ReportSchema, type Report } from "../protocol/report.ts";
-import type { Agent } from "../runtime/agent.ts";
-import { ExecutionEngineFactory } from "../runtime/engine-factory.ts";
 import { MemoryEventSink } from "../runtime/event-sink.ts";
-import { Registry } from "../runtime/registry.ts";
-import type { AnyTool } from "../runtime/tool.ts";
-import { registerApexTools } from "../tools/catalog.ts";
-import type { ApexServices } from "../tools/services.ts";
+import { createApexFactory } from "../server/pipeline.ts";
 import { DATA_DIR_OPTION_HELP, LOCAL_OWNER, resolveDataDir } from "./data-dir-option.ts";
 import { loadPriceBook, PRICES_OPTION_HELP } from "./price-book-option.ts";
 
@@ -76,10 +68,6 @@ function checkFlags(flags: AnalyzeFlags): void {
   }
 }
 
-function priceFnOf(book: PriceBook): PriceFn {
-  return (model, usage) => book.price({ timestamp: new Date().toISOString(), model, ...usage }).computed_cost_usd;
-}
-
 async function ingestInputs(flags: AnalyzeFlags, store: UsageStore, book: PriceBook): Promise<(IngestSummary & { file: string })[]> {
   const summaries: (IngestSummary & { file: string })[] = [];
   for (const file of flags.input ?? []) {
@@ -120,15 +108,12 @@ async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
     : await openUsageStore({ databaseUrl: process.env[EnvVar.DATABASE_URL] || undefined, dataDir: resolveDataDir(flags.dataDir) });
   try {
     const summaries = await ingestInputs(flags, store, book);
-    const services: ApexServices = { usage: store, prices: book, llm: createLlmProvider(llmConfigFromEnv(process.env), { price: priceFnOf(book) }) };
-    const agents = registerApexAgents(new Registry<Agent<ApexServices>>("agent"));
-    const tools = registerApexTools(new Registry<AnyTool<ApexServices>>("tool"));
     const sink = new MemoryEventSink();
     const stop = sink.subscribe(LOCAL_OWNER, (event) => {
       if (event.type === EventType.AGENT_THINKING) process.stderr.write(`[${event.data.agent_name}] ${event.data.thought}\n`);
       if (event.type === EventType.AGENT_ERROR) process.stderr.write(`[${event.data.agent_name}] failed: ${event.data.error.message}\n`);
     });
-    const factory = new ExecutionEngineFactory<ApexServices>({ agents, tools, sink, services });
+    const factory = createApexFactory({ usage: store, prices: book, llm: llmConfigFromEnv(process.env), sink });
     const handle = factory.start({ userId: LOCAL_OWNER, threadId: "apex-analyze", request: flags.question });
     const outcome = await handle.done;
     stop();

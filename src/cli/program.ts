@@ -5,6 +5,8 @@ import { registerCheckCommand } from "./check.ts";
 import { registerGenerateCommand } from "./generate.ts";
 import { registerIngestCommand } from "./ingest.ts";
 import { registerLiteralsCommand } from "./literals.ts";
+import { registerServeCommand } from "./serve.ts";
+import { registerUserCommand } from "./user.ts";
 
 // The `apex` command tree. Each subcommand lives in its own file under src/cli/ and is added here.
 
@@ -23,5 +25,7 @@ export function buildProgram(): Command {
   registerGenerateCommand(program);
   registerIngestCommand(program);
   registerAnalyzeCommand(program);
+  registerServeCommand(program);
+  registerUserCommand(program);
   return program;
 }

@@ -130,6 +130,11 @@ export const EnvVar = {
   LLM_API_KEY: "APEX_LLM_API_KEY",
   LLM_MODEL: "APEX_LLM_MODEL",
   PRICES_FILE: "APEX_PRICES_FILE",
+  TOKEN_TTL_SECONDS: "APEX_TOKEN_TTL_SECONDS",
+  FRAME_LIMIT_BYTES: "APEX_FRAME_LIMIT_BYTES",
+  HEARTBEAT_MS: "APEX_HEARTBEAT_MS",
+  SOCKET_BYTE_BUDGET: "APEX_SOCKET_BYTE_BUDGET",
+  RATE_LIMIT_PER_MINUTE: "APEX_RATE_LIMIT_PER_MINUTE",
 } as const;
 export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
 
@@ -139,6 +144,8 @@ export const RoutePath = {
   READY: "/ready",
   METRICS: "/metrics",
   AUTH_LOGIN: "/api/auth/login",
+  SETUP: "/api/setup",
+  THREADS: "/api/threads",
   RUN_EVENTS: "/api/runs/:run_id/events",
   AGUI: "/agui",
 } as const;

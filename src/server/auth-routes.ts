@@ -1,0 +1,39 @@
+import type { FastifyInstance } from "fastify";
+import { RoutePath } from "../protocol/names.ts";
+import type { Authenticator } from "./auth.ts";
+
+// Sign-in and the one-time setup of the first admin. The schemas on the routes reject malformed bodies before any
+// handler runs; the Authenticator decides the rest.
+
+interface Credentials {
+  email: string;
+  password: string;
+}
+
+const credentialsBody = {
+  type: "object",
+  required: ["email", "password"],
+  additionalProperties: false,
+  properties: {
+    email: { type: "string", minLength: 3, maxLength: 320 },
+    password: { type: "string", minLength: 1, maxLength: 1024 },
+  },
+} as const;
+
+export async function authRoutes(fastify: FastifyInstance, options: { auth: Authenticator }): Promise<void> {
+  const { auth } = options;
+
+  fastify.post<{ Body: Credentials }>(RoutePath.AUTH_LOGIN, { schema: { body: credentialsBody } }, async (request) => {
+    const issued = await auth.login(request.body.email, request.body.password);
+    return { token: issued.token, expires_at: issued.expiresAt };
+  });
+
+  fastify.get(RoutePath.SETUP, async () => ({ setup_required: !(await auth.hasUsers()) }));
+
+  fastify.post<{ Body: Credentials }>(RoutePath.SETUP, { schema: { body: credentialsBody } }, async (request, reply) => {
+    const user = await auth.createFirstAdmin(request.body.email, request.body.password);
+    const issued = await auth.issueToken(user);
+    reply.code(201);
+    return { user, token: issued.token, expires_at: issued.expiresAt };
+  });
+}
