@@ -1,9 +1,9 @@
 import { statSync } from "node:fs";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { reportMarkdown } from "../agents/report-markdown.ts";
 import { ingestUsage, type IngestSummary } from "../analytics/ingest.ts";
 import { openUsageStore } from "../analytics/open-usage-store.ts";
-import { FORMAT_NAMES, openUsageReader, type FormatName } from "../analytics/read-usage.ts";
+import { openUsageReader } from "../analytics/read-usage.ts";
 import type { UsageStore } from "../analytics/store.ts";
 import { llmConfigFromEnv } from "../llm/config.ts";
 import type { PriceBook } from "../pricing/price-book.ts";
@@ -15,21 +15,17 @@ import { MemoryEventSink } from "../runtime/event-sink.ts";
 import { createApexFactory } from "../server/pipeline.ts";
 import { DATA_DIR_OPTION_HELP, LOCAL_OWNER, resolveDataDir } from "./data-dir-option.ts";
 import { loadPriceBook, PRICES_OPTION_HELP } from "./price-book-option.ts";
+import { addSourceOptions, readOptionsOf, type SourceFlags } from "./source-options.ts";
 
 // `apex analyze`: the whole agent pipeline without a server, over the given files (ingested into an in-memory DuckDB)
 // or the data directory's store. Progress goes to stderr; the report to stdout, as Markdown or (--json) the report object.
 
-interface AnalyzeFlags {
+interface AnalyzeFlags extends SourceFlags {
   input?: string[];
-  format: FormatName | "auto";
   prices?: string;
   question: string;
   json?: boolean;
   dataDir?: string;
-  model?: string;
-  feature?: string;
-  provider?: string;
-  start?: string;
 }
 
 const DEFAULT_QUESTION = "Where can I cut my LLM costs?";
@@ -37,19 +33,13 @@ const SHOWN_REJECTIONS = 5;
 const INPUT_CORPUS = "default";
 
 export function registerAnalyzeCommand(program: Command): void {
-  program
-    .command("analyze")
+  addSourceOptions(program.command("analyze"))
     .description("run the Apex agents over usage logs and print the report: where the money goes and what to change")
     .option("-i, --input <files...>", "usage log files to analyse (any ingest format; default: the data directory's store)")
-    .addOption(new Option("--format <name>", "source format of the input files").choices(["auto", ...FORMAT_NAMES]).default("auto"))
     .option("--prices <file>", PRICES_OPTION_HELP)
     .option("-q, --question <text>", "what to ask about the data", DEFAULT_QUESTION)
     .option("--json", "print exactly the report object as JSON on stdout")
     .option("--data-dir <dir>", DATA_DIR_OPTION_HELP)
-    .option("--model <name>", "model of input records whose source names none (needed for azure-trace and mooncake)")
-    .option("--feature <name>", "feature of input records whose source names none")
-    .option("--provider <name>", "provider of input records whose source names none")
-    .option("--start <time>", "ISO 8601 start time for sources with relative timestamps (mooncake)")
     .action(async (flags: AnalyzeFlags) => {
       await runAnalyze(flags);
     });
@@ -71,13 +61,7 @@ function checkFlags(flags: AnalyzeFlags): void {
 async function ingestInputs(flags: AnalyzeFlags, store: UsageStore, book: PriceBook): Promise<(IngestSummary & { file: string })[]> {
   const summaries: (IngestSummary & { file: string })[] = [];
   for (const file of flags.input ?? []) {
-    const reader = await openUsageReader(file, {
-      format: flags.format,
-      ...(flags.model === undefined ? {} : { model: flags.model }),
-      ...(flags.feature === undefined ? {} : { feature: flags.feature }),
-      ...(flags.provider === undefined ? {} : { provider: flags.provider }),
-      ...(flags.start === undefined ? {} : { startTime: flags.start }),
-    });
+    const reader = await openUsageReader(file, readOptionsOf(flags));
     const summary = await ingestUsage(reader, store, { owner: LOCAL_OWNER, corpus: INPUT_CORPUS, price: (r) => book.price(r) });
     if (!flags.json) process.stderr.write(`apex analyze: ${file} (${summary.format}): ${summary.ingested} records, ${summary.rejected} rejected\n`);
     summaries.push({ file, ...summary });

@@ -1,30 +1,26 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { SingleBar } from "cli-progress";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { ingestUsage, type IngestProgress, type IngestSummary } from "../analytics/ingest.ts";
-import { FORMAT_NAMES, openUsageReader, type FormatName } from "../analytics/read-usage.ts";
+import { openUsageReader } from "../analytics/read-usage.ts";
 import { openUsageStore } from "../analytics/open-usage-store.ts";
 import type { UsageStore } from "../analytics/store.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { EnvVar, ErrorCode } from "../protocol/names.ts";
 import { loadPriceBook, PRICES_OPTION_HELP } from "./price-book-option.ts";
 import { DATA_DIR_OPTION_HELP, LOCAL_OWNER, resolveDataDir } from "./data-dir-option.ts";
+import { addSourceOptions, readOptionsOf, type SourceFlags } from "./source-options.ts";
 
 // `apex ingest <files…>`: reads usage logs in any supported format into the usage store (DuckDB under the data
 // directory, or PostgreSQL when DATABASE_URL is set), priced with the bundled table or --prices. Re-ingesting a file
 // adds nothing: records are keyed by (owner, id).
 
-interface IngestFlags {
-  format: FormatName | "auto";
+interface IngestFlags extends SourceFlags {
   dataDir?: string;
   prices?: string;
   owner: string;
   corpus: string;
-  model?: string;
-  feature?: string;
-  provider?: string;
-  start?: string;
   json?: boolean;
 }
 
@@ -32,19 +28,13 @@ const SHOWN_REJECTIONS = 10;
 const PLAIN_PROGRESS_EVERY_MS = 2_000;
 
 export function registerIngestCommand(program: Command): void {
-  program
-    .command("ingest")
+  addSourceOptions(program.command("ingest"))
     .description("load LLM usage logs (OpenAI, Anthropic, LiteLLM, Langfuse, Helicone, OTel, …) into the usage store")
     .argument("<files...>", "usage log files (plain or gzip; JSON Lines, JSON array or CSV)")
-    .addOption(new Option("--format <name>", "source format").choices(["auto", ...FORMAT_NAMES]).default("auto"))
     .option("--data-dir <dir>", DATA_DIR_OPTION_HELP)
     .option("--prices <file>", PRICES_OPTION_HELP)
     .option("--owner <name>", "the Apex account the records belong to", LOCAL_OWNER)
     .option("--corpus <name>", "the dataset the records are filed under", "default")
-    .option("--model <name>", "model of records whose source names none (needed for azure-trace and mooncake)")
-    .option("--feature <name>", "feature of records whose source names none")
-    .option("--provider <name>", "provider of records whose source names none")
-    .option("--start <time>", "ISO 8601 start time for sources with relative timestamps (mooncake)")
     .option("--json", "print the summary as JSON on stdout")
     .action(async (files: string[], flags: IngestFlags) => {
       await runIngest(files, flags);
@@ -79,13 +69,7 @@ async function ingestFile(
   store: UsageStore,
   price: Parameters<typeof ingestUsage>[2]["price"],
 ): Promise<IngestSummary> {
-  const reader = await openUsageReader(file, {
-    format: flags.format,
-    ...(flags.model === undefined ? {} : { model: flags.model }),
-    ...(flags.feature === undefined ? {} : { feature: flags.feature }),
-    ...(flags.provider === undefined ? {} : { provider: flags.provider }),
-    ...(flags.start === undefined ? {} : { startTime: flags.start }),
-  });
+  const reader = await openUsageReader(file, readOptionsOf(flags));
   const size = statSync(file).size;
   const progress = progressFor(file, reader.format, size, flags.json === true);
   try {
