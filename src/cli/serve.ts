@@ -25,7 +25,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   const setup = (await app.auth.hasUsers()) ? "" : " (no account yet: POST /api/setup with the first admin's email and password)";
   console.log(`apex: listening on ${address}${setup}`);
   const stop = (signal: string) => {
-    console.log(`apex: ${signal} received, shutting down`);
+    // app.close() refuses new runs, lets the ones in flight finish up to the deadline, then cancels the rest.
+    console.log(`apex: ${signal} received; finishing the runs in flight (up to ${config.shutdownDeadlineMs} ms), then shutting down`);
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -72,6 +72,8 @@ export const ErrorCode = {
   QUOTA_EXCEEDED: "quota_exceeded",
   TOO_MANY_RUNS: "too_many_runs",
   EMAIL_TAKEN: "email_taken",
+  THREAD_BUSY: "thread_busy",
+  UPLOAD_TOO_LARGE: "upload_too_large",
   // wire protocol
   INVALID_JSON: "invalid_json",
   FRAME_TOO_LARGE: "frame_too_large",
@@ -111,6 +113,7 @@ export const ErrorCode = {
   LLM_TIMEOUT: "llm_timeout",
   LLM_INVALID_REPLY: "llm_invalid_reply",
   INTERNAL: "internal",
+  SHUTTING_DOWN: "shutting_down",
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -135,6 +138,12 @@ export const EnvVar = {
   HEARTBEAT_MS: "APEX_HEARTBEAT_MS",
   SOCKET_BYTE_BUDGET: "APEX_SOCKET_BYTE_BUDGET",
   RATE_LIMIT_PER_MINUTE: "APEX_RATE_LIMIT_PER_MINUTE",
+  UPLOAD_LIMIT_BYTES: "APEX_UPLOAD_LIMIT_BYTES",
+  NODE_ID: "APEX_NODE_ID",
+  LEASE_MS: "APEX_LEASE_MS",
+  LEASE_RENEW_MS: "APEX_LEASE_RENEW_MS",
+  SWEEP_MS: "APEX_SWEEP_MS",
+  SHUTDOWN_DEADLINE_MS: "APEX_SHUTDOWN_DEADLINE_MS",
 } as const;
 export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
 
@@ -147,6 +156,12 @@ export const RoutePath = {
   SETUP: "/api/setup",
   THREADS: "/api/threads",
   RUN_EVENTS: "/api/runs/:run_id/events",
+  THREAD: "/api/threads/:thread_id",
+  THREAD_MESSAGES: "/api/threads/:thread_id/messages",
+  THREAD_RUNS: "/api/threads/:thread_id/runs",
+  RUN: "/api/runs/:run_id",
+  USAGE: "/api/usage",
+  USAGE_SUMMARY: "/api/usage/summary",
   AGUI: "/agui",
 } as const;
 export type RoutePathName = (typeof RoutePath)[keyof typeof RoutePath];

@@ -16,6 +16,8 @@ import type { ServerConfig } from "./config.ts";
 import { healthRoutes } from "./health-routes.ts";
 import { createApexFactory } from "./pipeline.ts";
 import { RunLauncher } from "./run-launcher.ts";
+import { RunLeases } from "./run-leases.ts";
+import { usageRoutes } from "./usage-routes.ts";
 import { wsGateway } from "./ws-gateway.ts";
 
 // The composition root: the stores, the bus, the event log, the one engine factory and the real pipeline, wired into
@@ -30,7 +32,10 @@ export interface ApexApp {
   log: EventLog;
   /** The usage store the agents read (to load a user's data without going through HTTP). */
   usage: UsageStore;
-  /** Stops accepting, cancels the runs in flight, flushes the event log and closes every store. */
+  /** This node's run leases and the sweeper of dead nodes' runs. */
+  leases: RunLeases;
+  /** Refuses new runs, lets the runs in flight finish up to the shutdown deadline, cancels the rest, flushes the event
+   * log, closes the sockets (1001) and every store. */
   close(): Promise<void>;
 }
 
@@ -40,10 +45,18 @@ const HTTP_STATUS: Partial<Record<ErrorCodeName, number>> = {
   [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.NOT_FOUND]: 404,
   [ErrorCode.EMAIL_TAKEN]: 409,
+  [ErrorCode.THREAD_BUSY]: 409,
+  [ErrorCode.UPLOAD_TOO_LARGE]: 413,
+  [ErrorCode.NO_USAGE_DATA]: 422,
+  [ErrorCode.UNKNOWN_FORMAT]: 422,
+  [ErrorCode.MIXED_FORMATS]: 422,
+  [ErrorCode.CORRUPT_FILE]: 422,
+  [ErrorCode.INVALID_RECORD]: 422,
   [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.TOO_MANY_RUNS]: 429,
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.BUS_UNAVAILABLE]: 503,
+  [ErrorCode.SHUTTING_DOWN]: 503,
 };
 
 export async function buildApp(config: ServerConfig): Promise<ApexApp> {
@@ -63,7 +76,11 @@ export async function buildApp(config: ServerConfig): Promise<ApexApp> {
     const log = new EventLog({ db: database.db, bus, newEventId: uuidv7, onPublishError: onError });
     closers.push(() => log.close());
     const factory = createApexFactory({ usage, prices: new PriceBook(), llm: config.llm, sink: log, maxConcurrentRunsPerUser: config.maxConcurrentRuns });
-    const launcher = new RunLauncher({ db: database.db, factory, log, maxConcurrentRuns: config.maxConcurrentRuns, onError });
+    const { nodeId, leaseMs, leaseRenewMs: renewMs, sweepMs } = config;
+    const leases = new RunLeases({ runs: new RunRepository(database.db), log, nodeId, leaseMs, renewMs, sweepMs, onError });
+    leases.start();
+    closers.push(() => leases.stop());
+    const launcher = new RunLauncher({ db: database.db, factory, log, maxConcurrentRuns: config.maxConcurrentRuns, leases, onError });
     closers.push(async () => {
       await factory.shutdown();
       await launcher.drain();
@@ -82,6 +99,7 @@ export async function buildApp(config: ServerConfig): Promise<ApexApp> {
     await fastify.register(healthRoutes, { database });
     await fastify.register(authRoutes, { auth });
     await fastify.register(apiRoutes, { auth, db: database.db, log });
+    await fastify.register(usageRoutes, { auth, usage, prices: new PriceBook(), dataDir: config.dataDir, uploadLimitBytes: config.uploadLimitBytes });
     await fastify.register(wsGateway, {
       auth,
       launcher,
@@ -101,7 +119,9 @@ export async function buildApp(config: ServerConfig): Promise<ApexApp> {
       database,
       log,
       usage,
+      leases,
       close: async () => {
+        await launcher.shutdown(config.shutdownDeadlineMs);
         await fastify.close();
         await closeAll();
       },

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
@@ -28,9 +28,18 @@ const ServerConfigSchema = z.object({
   heartbeatMs: int(1000, 600_000).default(30_000),
   socketByteBudget: int(4096, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   rateLimitPerMinute: int(1, 1_000_000).default(600),
+  /** The largest usage upload (`POST /api/usage`) in bytes as sent (compressed when gzip). */
+  uploadLimitBytes: int(1024, 1024 ** 4).default(1024 ** 3),
   adminEmail: optionalText,
   adminPassword: optionalText,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Multi-node: this process's id on run leases (a fresh one per start), the lease TTL and how often it is renewed,
+  // how often expired leases are swept, and how long a shutdown lets runs finish before cancelling them.
+  nodeId: z.string().trim().min(1).max(200).default(() => randomUUID()),
+  leaseMs: int(100, 3_600_000).default(15_000),
+  leaseRenewMs: int(20, 600_000).default(5_000),
+  sweepMs: int(20, 600_000).default(5_000),
+  shutdownDeadlineMs: int(0, 3_600_000).default(30_000),
 });
 
 /** Where each field comes from, so an error names the variable the operator can change. */
@@ -47,9 +56,15 @@ const FIELD_ENV: Record<keyof z.input<typeof ServerConfigSchema>, EnvVarName> = 
   heartbeatMs: EnvVar.HEARTBEAT_MS,
   socketByteBudget: EnvVar.SOCKET_BYTE_BUDGET,
   rateLimitPerMinute: EnvVar.RATE_LIMIT_PER_MINUTE,
+  uploadLimitBytes: EnvVar.UPLOAD_LIMIT_BYTES,
   adminEmail: EnvVar.ADMIN_EMAIL,
   adminPassword: EnvVar.ADMIN_PASSWORD,
   logLevel: EnvVar.LOG_LEVEL,
+  nodeId: EnvVar.NODE_ID,
+  leaseMs: EnvVar.LEASE_MS,
+  leaseRenewMs: EnvVar.LEASE_RENEW_MS,
+  sweepMs: EnvVar.SWEEP_MS,
+  shutdownDeadlineMs: EnvVar.SHUTDOWN_DEADLINE_MS,
 };
 
 export type ServerConfig = Omit<z.output<typeof ServerConfigSchema>, "jwtSecret"> & {
@@ -86,6 +101,9 @@ export function parseServerConfig(env: Env, flags: ServeFlags = {}): Omit<Server
   const config = parsed.data;
   if ((config.adminEmail === undefined) !== (config.adminPassword === undefined)) {
     throw new ApexError(ErrorCode.INVALID_CONFIG, `Set both ${EnvVar.ADMIN_EMAIL} and ${EnvVar.ADMIN_PASSWORD}, or neither.`);
+  }
+  if (config.leaseRenewMs >= config.leaseMs) {
+    throw new ApexError(ErrorCode.INVALID_CONFIG, `${EnvVar.LEASE_RENEW_MS} (${config.leaseRenewMs}) must be shorter than ${EnvVar.LEASE_MS} (${config.leaseMs}), or live runs look dead to the other nodes.`);
   }
   return { ...config, dataDir: resolve(config.dataDir), llm: llmConfigFromEnv(env) };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { reportMarkdown } from "../agents/report-markdown.ts";
 import { ApexError, toApexError } from "../protocol/errors.ts";
 import { ErrorCode, EventType } from "../protocol/names.ts";
@@ -11,6 +10,7 @@ import { RunRepository } from "../store/runs.ts";
 import { MessageRole } from "../store/schema.ts";
 import { ThreadRepository } from "../store/threads.ts";
 import type { AuthUser } from "./auth.ts";
+import type { RunLeases } from "./run-leases.ts";
 
 // A user message becomes a run: the thread (created if none), the run row, the message, then the engine with the
 // run's id so the row and the logged events agree. When the run ends, its report becomes the assistant message and
@@ -19,11 +19,11 @@ import type { AuthUser } from "./auth.ts";
 export interface RunLauncherOptions {
   db: StoreDb;
   /** The one engine factory of the process (only the methods that start and stop runs). */
-  factory: Pick<ExecutionEngineFactory, "start" | "cancel" | "activeRuns">;
+  factory: Pick<ExecutionEngineFactory, "start" | "cancel" | "activeRuns" | "shutdown">;
   log: EventLog;
   maxConcurrentRuns: number;
-  /** How long a run row's lease lasts; this node renews it while the run executes. */
-  leaseMs?: number;
+  /** This node's leases: a run row is created under its lease, renewed while the run executes. */
+  leases: Pick<RunLeases, "nodeId" | "leaseMs" | "hold">;
   onError?: (error: unknown) => void;
 }
 
@@ -32,7 +32,6 @@ export interface LaunchedRun {
   threadId: string;
 }
 
-const DEFAULT_LEASE_MS = 30_000;
 const TITLE_CHARS = 80;
 
 export class RunLauncher {
@@ -42,10 +41,10 @@ export class RunLauncher {
   readonly #factory: RunLauncherOptions["factory"];
   readonly #log: EventLog;
   readonly #maxRuns: number;
-  readonly #leaseMs: number;
+  readonly #leases: RunLauncherOptions["leases"];
   readonly #onError: (error: unknown) => void;
-  readonly #nodeId = randomUUID();
   readonly #endings = new Set<Promise<void>>();
+  #accepting = true;
 
   constructor(options: RunLauncherOptions) {
     this.#threads = new ThreadRepository(options.db);
@@ -54,7 +53,7 @@ export class RunLauncher {
     this.#factory = options.factory;
     this.#log = options.log;
     this.#maxRuns = options.maxConcurrentRuns;
-    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#leases = options.leases;
     this.#onError = options.onError ?? (() => undefined);
   }
 
@@ -64,6 +63,7 @@ export class RunLauncher {
    * `not_found` for a thread that is not the user's.
    */
   async launch(user: AuthUser, text: string, threadId: string | undefined, beforeStart: (run: LaunchedRun) => Promise<void>): Promise<LaunchedRun> {
+    this.#refuseWhenShuttingDown();
     const inFlight = this.#factory.activeRuns(user.id).length;
     if (inFlight >= this.#maxRuns) {
       throw new ApexError(
@@ -74,13 +74,14 @@ export class RunLauncher {
     }
     const thread = threadId === undefined ? await this.#threads.create(user.id, titleOf(text)) : await this.#threads.get(user.id, threadId);
     if (thread === null) throw new ApexError(ErrorCode.NOT_FOUND, `Thread ${threadId} was not found; start a new conversation.`);
-    const run = await this.#runs.create({ ownerId: user.id, threadId: thread.id, request: text, nodeId: this.#nodeId, leaseMs: this.#leaseMs });
+    const run = await this.#runs.create({ ownerId: user.id, threadId: thread.id, request: text, nodeId: this.#leases.nodeId, leaseMs: this.#leases.leaseMs });
     await this.#messages.append(user.id, { threadId: thread.id, role: MessageRole.USER, content: text, runId: run.id });
     await this.#threads.touch(user.id, thread.id);
     const launched = { runId: run.id, threadId: thread.id };
     let done: Promise<RunOutcome>;
     try {
       await beforeStart(launched);
+      this.#refuseWhenShuttingDown(); // the shutdown began while the run was being stored
       done = this.#factory.start({ userId: user.id, threadId: thread.id, runId: run.id, role: user.role, tier: user.tier, request: text }).done;
     } catch (error) {
       // The bus refused the subscription, or another socket of the same user took the last slot since the check above:
@@ -100,9 +101,29 @@ export class RunLauncher {
     return false;
   }
 
+  /**
+   * The graceful stop: refuses new runs from now on (`shutting_down`), lets the runs in flight finish for up to
+   * `deadlineMs`, then cancels what is left (as the server) and waits until every run's row is closed.
+   */
+  async shutdown(deadlineMs: number): Promise<void> {
+    this.#accepting = false;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)))]);
+    clearTimeout(timer);
+    await this.#factory.shutdown();
+    await this.drain();
+  }
+
   /** Waits until every ended run has its assistant message and its row closed. */
   async drain(): Promise<void> {
     while (this.#endings.size > 0) await Promise.all([...this.#endings]);
+  }
+
+  #refuseWhenShuttingDown(): void {
+    if (this.#accepting) return;
+    throw new ApexError(ErrorCode.SHUTTING_DOWN, "This server is shutting down and starts no new analysis; send your message again in a moment.", {
+      retryable: true,
+    });
   }
 
   #track(ending: Promise<void>): void {
@@ -111,9 +132,7 @@ export class RunLauncher {
   }
 
   async #finish(user: AuthUser, run: LaunchedRun, done: Promise<RunOutcome>): Promise<void> {
-    const renew = setInterval(() => {
-      this.#runs.renewLease(run.runId, this.#nodeId, this.#leaseMs).catch(this.#onError);
-    }, Math.max(1000, Math.floor(this.#leaseMs / 3)));
+    const release = this.#leases.hold(run.runId);
     let outcome: RunOutcome;
     try {
       outcome = await done;
@@ -121,7 +140,7 @@ export class RunLauncher {
       await this.#runs.markFailed(user.id, run.runId, toApexError(error, ErrorCode.EVENT_SINK_FAILED).toWire());
       return;
     } finally {
-      clearInterval(renew);
+      release();
     }
     if (outcome.status === "completed") {
       const events = await this.#log.read(run.runId, user.id);

@@ -31,6 +31,10 @@ export interface WsGatewayOptions {
 }
 
 const CLOSE_POLICY = 1008;
+/** "Going away": the server shuts down; the client reconnects (to another node) and resumes with after_seq. */
+const CLOSE_GOING_AWAY = 1001;
+/** How long a shutdown waits for clients to answer the close handshake before cutting their sockets. */
+const CLOSE_HANDSHAKE_MS = 1000;
 /** A close reason must fit in 123 bytes. */
 const MAX_REASON_BYTES = 120;
 /** Frames past the limit get an `error` and the socket stays open; only far bigger ones are cut by ws itself. */
@@ -53,6 +57,18 @@ function closeReason(message: string): string {
   return bytes.byteLength <= MAX_REASON_BYTES ? message : `${bytes.subarray(0, MAX_REASON_BYTES - 3).toString("utf8").replace(/\uFFFD$/, "")}...`;
 }
 
+function closeGoingAway(socket: WebSocket): Promise<void> {
+  if (socket.readyState === socket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => socket.terminate(), CLOSE_HANDSHAKE_MS);
+    socket.once("close", () => {
+      clearTimeout(cut);
+      resolve();
+    });
+    socket.close(CLOSE_GOING_AWAY, "The server is shutting down; reconnect and resume.");
+  });
+}
+
 export async function wsGateway(fastify: FastifyInstance, options: WsGatewayOptions): Promise<void> {
   const alive = new WeakMap<WebSocket, boolean>();
   const sockets = new Set<WebSocket>();
@@ -63,6 +79,10 @@ export async function wsGateway(fastify: FastifyInstance, options: WsGatewayOpti
     options: {
       maxPayload: options.frameLimitBytes * HARD_PAYLOAD_FACTOR,
       handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+    },
+    preClose: async () => {
+      await Promise.all([...sockets].map((socket) => closeGoingAway(socket)));
+      fastify.websocketServer.close();
     },
   });
 

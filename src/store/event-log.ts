@@ -199,7 +199,7 @@ export class EventLog {
     const committed: RunEvent[] = [];
     for (const pending of batch) {
       const { run_id: runId, seq } = pending.event;
-      if (stored.has(rowKey(runId, seq))) {
+      if (stored.has(pending.event.event_id)) {
         committed.push(pending.event);
         continue;
       }
@@ -215,10 +215,14 @@ export class EventLog {
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
     // Chained so batches reach the bus in commit order even when a publish is slow.
     if (committed.length > 0) this.#publishing = this.#publishing.then(() => this.#bus.publish(committed)).catch(this.#onPublishError);
-    for (const pending of batch) if (stored.has(rowKey(pending.event.run_id, pending.event.seq))) pending.resolve();
+    for (const pending of batch) if (stored.has(pending.event.event_id)) pending.resolve();
   }
 
-  /** One statement for the whole batch; a row is kept only if its run is its owner's and its seq is free. */
+  /**
+   * One statement for the whole batch; a row is kept only if its run is its owner's and its seq is free. Returns the
+   * event ids actually stored: two appends with the same run and seq in one batch store one row, and only its event
+   * counts as written.
+   */
   async #insert(batch: PendingAppend[]): Promise<Set<string>> {
     const values = sql.join(
       batch.map(({ event, owner }) => sql`(${event.run_id}::text, ${event.seq}::integer, ${JSON.stringify(event)}::jsonb, ${owner}::text)`),
@@ -230,8 +234,8 @@ export class EventLog {
         sql`select v.run_id, v.seq, v.envelope from (values ${values}) as v(run_id, seq, envelope, owner_id), ${runs} where ${runs.id} = v.run_id and ${runs.ownerId} = v.owner_id`,
       )
       .onConflictDoNothing()
-      .returning({ runId: eventLog.runId, seq: eventLog.seq });
-    return new Set(rows.map((row) => rowKey(row.runId, row.seq)));
+      .returning({ eventId: sql<string>`${eventLog.envelope} ->> 'event_id'` });
+    return new Set(rows.map((row) => row.eventId));
   }
 
   async #lastEvent(runId: string): Promise<RunEvent | undefined> {
@@ -243,10 +247,6 @@ export class EventLog {
       .limit(1);
     return row?.envelope as RunEvent | undefined;
   }
-}
-
-function rowKey(runId: string, seq: number): string {
-  return `${seq}:${runId}`;
 }
 
 function terminalStatus(event: RunEvent): { status: EndedRunStatus; error: WireError | null } | undefined {

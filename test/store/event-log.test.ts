@@ -12,6 +12,7 @@ import type { Agent } from "../../src/runtime/agent.ts";
 import { ExecutionEngineFactory } from "../../src/runtime/engine-factory.ts";
 import type { EventSink } from "../../src/runtime/event-sink.ts";
 import { uuidv7 } from "../../src/runtime/ids.ts";
+import { sampleEvent } from "../../src/bus/sample-events.ts";
 import { Registry } from "../../src/runtime/registry.ts";
 import { defineTool, type AnyTool } from "../../src/runtime/tool.ts";
 import { storeTargets, type DisposableDatabase } from "../../src/store/disposable-database.ts";
@@ -201,6 +202,25 @@ describe.each(storeTargets())("EventLog on $name through the real runtime", (tar
     const handle = buildFactory(sink).start({ userId: mallory, threadId: thread, runId, request: "Let me in" });
     await expect(handle.done).rejects.toMatchObject({ code: ErrorCode.EVENT_SINK_FAILED });
     expect(await log.read(runId, alice)).toEqual([]);
+  });
+
+  it("stores one of two appends with the same run and seq in one batch, and publishes only that one", async () => {
+    const runId = await newRun();
+    const published: RunEvent[] = [];
+    const stop = await bus.subscribe(runId, (event) => published.push(event));
+    const first = { ...sampleEvent(runId, 1), event_id: uuidv7() };
+    const second = { ...sampleEvent(runId, 1), event_id: uuidv7() };
+    // Both appends are queued before the first flush, so they share one INSERT.
+    const outcomes = await Promise.allSettled([log.append(first, alice), log.append(second, alice)]);
+    await log.read(runId, alice);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stop();
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const stored = await log.read(runId, alice);
+    expect(stored).toHaveLength(1);
+    const winner = outcomes[0]?.status === "fulfilled" ? first : second;
+    expect(stored[0]?.event_id).toBe(winner.event_id);
+    expect(published.map((e) => e.event_id)).toEqual([winner.event_id]);
   });
 
   it("rejects exactly the appends of a batch the database refused, and the next batches go through", async () => {
