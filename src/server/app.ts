@@ -63,8 +63,10 @@ export async function buildApp(config: ServerConfig): Promise<ApexApp> {
   const fastify = Fastify({ logger: { level: config.logLevel }, bodyLimit: config.frameLimitBytes });
   const onError = (error: unknown) => fastify.log.error({ err: error }, "apex server error");
   const closers: (() => Promise<void>)[] = [];
+  let closing: Promise<void> | undefined;
   const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch(onError);
+    // Taken out once, newest first: a second call finds nothing left to close.
+    for (const close of closers.splice(0).reverse()) await close().catch(onError);
   };
   try {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: onError });
@@ -120,11 +122,13 @@ export async function buildApp(config: ServerConfig): Promise<ApexApp> {
       log,
       usage,
       leases,
-      close: async () => {
-        await launcher.shutdown(config.shutdownDeadlineMs);
-        await fastify.close();
-        await closeAll();
-      },
+      // Idempotent: a second close (a second SIGTERM, a test's cleanup) waits for the first instead of closing again.
+      close: () =>
+        (closing ??= (async () => {
+          await launcher.shutdown(config.shutdownDeadlineMs);
+          await fastify.close();
+          await closeAll();
+        })()),
     };
   } catch (error) {
     await fastify.close().catch(onError);

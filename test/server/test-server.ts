@@ -12,6 +12,7 @@ import type { StoreTarget } from "../../src/store/disposable-database.ts";
 export interface TestServer {
   app: ApexApp;
   url: string;
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -35,6 +36,7 @@ export async function startServer(target: StoreTarget, extraEnv: Record<string, 
   return {
     app,
     url,
+    dataDir,
     stop: async () => {
       await app.close();
       await disposable?.drop();
