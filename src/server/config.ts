@@ -11,6 +11,8 @@ import { EnvVar, ErrorCode, type EnvVarName } from "../protocol/names.ts";
 
 const MIN_SECRET_CHARS = 32;
 const SECRET_FILE = "jwt-secret";
+/** Where the embedded databases live unless APEX_DATA_DIR or --data-dir says otherwise (the CLI uses it too). */
+export const DEFAULT_DATA_DIR = ".apex";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalText = z.string().trim().optional().transform((v) => (v === "" ? undefined : v));
@@ -18,7 +20,7 @@ const optionalText = z.string().trim().optional().transform((v) => (v === "" ? u
 const ServerConfigSchema = z.object({
   port: int(0, 65_535).default(3000),
   host: z.string().trim().min(1).default("127.0.0.1"),
-  dataDir: z.string().trim().min(1).default(".apex"),
+  dataDir: z.string().trim().min(1).default(DEFAULT_DATA_DIR),
   databaseUrl: optionalText,
   redisUrl: optionalText,
   jwtSecret: z.string().min(MIN_SECRET_CHARS).optional(),
