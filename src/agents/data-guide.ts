@@ -6,6 +6,7 @@ import { EXPORT_INSTRUCTIONS, type ExportInstruction } from "./export-instructio
 import type { DataGuide, TriageResult } from "./hand-offs.ts";
 import { Intent } from "./intent.ts";
 import { MetadataKey } from "./metadata-keys.ts";
+import { skipForDatasetRun } from "./skip-rules.ts";
 
 // The Data Guide: when there is no usage data (or the user asks how to load it), what to upload, from which tool and
 // how to export it. It runs instead of Data/Optimize/Actions on an empty account.
@@ -37,9 +38,11 @@ export const dataGuideAgent: Agent<ApexServices> = {
   description: "Explaining which usage logs to upload, from which tool, and how to export them.",
   // The report has a short fallback guide of its own.
   required: false,
-  skip({ metadata }) {
-    const triage = metadata.get<TriageResult>(MetadataKey.TRIAGE);
+  skip(view) {
+    const triage = view.metadata.get<TriageResult>(MetadataKey.TRIAGE);
     if (triage === undefined) return "the request was not triaged";
+    const elsewhere = skipForDatasetRun(view);
+    if (elsewhere !== null) return elsewhere;
     return triage.has_data && triage.intent !== Intent.DATA_HELP ? "you already have usage data" : null;
   },
   async run({ tools, metadata, think }) {

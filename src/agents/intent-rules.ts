@@ -1,3 +1,4 @@
+import { readAdminCommand } from "./admin-request.ts";
 import type { Budget } from "./hand-offs.ts";
 import { Intent, type IntentName } from "./intent.ts";
 
@@ -10,7 +11,11 @@ interface Rule {
   weight: number;
 }
 
+const GENERATE = String.raw`\b(?:generate|synthesi[sz]e|create|make|produce|simulate|build)\b[^.?!]{0,40}`;
 const RULES: readonly Rule[] = [
+  { intent: Intent.GENERATE_DATA, pattern: new RegExp(GENERATE + String.raw`\d[\d,.]*\s*(?:k|m|thousand|million)?\s+(?:\w+\s+)?(?:records|rows|calls|requests)\b`), weight: 4 },
+  { intent: Intent.GENERATE_DATA, pattern: new RegExp(GENERATE + String.raw`\b(?:synthetic|fake|sample|test|demo)\s+(?:usage\s+)?(?:data|dataset|data set|workload|records|corpus)\b`), weight: 4 },
+  { intent: Intent.GENERATE_DATA, pattern: new RegExp(GENERATE + String.raw`\b(?:a|an|new)\s+(?:[\w-]+\s+){0,2}(?:workload|dataset|data set|corpus)\b`), weight: 4 },
   { intent: Intent.ADMIN, pattern: /\b(?:corpus|corpora|datasets?|delete (?:my|the|all) (?:data|logs|records)|tenant|admin|price table|prices? file|retention)\b/, weight: 2 },
   { intent: Intent.DATA_HELP, pattern: /\b(?:upload|import|ingest|export|what data|which data|which format|file format|log format|how do i (?:get|send|load|add)|where do i find|connect)\b/, weight: 2 },
   { intent: Intent.DATA_HELP, pattern: /\b(?:langfuse|litellm|helicone|opentelemetry|otel|usage api|usage report)\b/, weight: 1 },
@@ -23,6 +28,7 @@ const RULES: readonly Rule[] = [
 
 // On a tie, the more specific reading wins.
 const PRIORITY: readonly IntentName[] = [
+  Intent.GENERATE_DATA,
   Intent.ADMIN,
   Intent.DATA_HELP,
   Intent.COMPARE_MODELS,
@@ -41,6 +47,8 @@ export interface IntentSignals {
 
 /** The intent of `text` and the words that decided it. */
 export function classifyIntent(text: string, signals: IntentSignals): { intent: IntentName; cues: string[] } {
+  // An administration command ("list users", a catalog price) is one whatever spend words it holds.
+  if (readAdminCommand(text) !== null) return { intent: Intent.ADMIN, cues: [text.slice(0, 60)] };
   const t = text.toLowerCase();
   const scores = new Map<IntentName, number>();
   const cues: string[] = [];

@@ -8,6 +8,7 @@ export const Intent = {
   COMPARE_MODELS: "compare_models",
   DATA_HELP: "data_help",
   ADMIN: "admin",
+  GENERATE_DATA: "generate_data",
 } as const;
 export type IntentName = (typeof Intent)[keyof typeof Intent];
 export const INTENTS = Object.values(Intent) as [IntentName, ...IntentName[]];

@@ -10,6 +10,7 @@ import { MetadataKey } from "./metadata-keys.ts";
 import { plural, usd } from "./money.ts";
 import { dataReport, emptyReport } from "./report-builder.ts";
 import { rewriteOverview } from "./summary-rewrite.ts";
+import { skipForDatasetRun } from "./skip-rules.ts";
 
 // Report: the structured report of analytics.md with its executive summary (a direct answer first for a specific
 // question), validated against the schema and emitted as `final_report`.
@@ -34,6 +35,8 @@ async function summarize(input: AgentInput<ApexServices>, report: Report, triage
 export const reportAgent: Agent<ApexServices> = {
   name: AgentName.REPORT,
   description: "Writing the report: the summary, spend by model, feature and day, the opportunities and the action plan.",
+  // A run that generates or manages a dataset writes its own short report.
+  skip: skipForDatasetRun,
   async run(input) {
     const { metadata, tools, think, report } = input;
     const triage = metadata.get<TriageResult>(MetadataKey.TRIAGE) as TriageResult | undefined;
@@ -58,7 +61,8 @@ export const reportAgent: Agent<ApexServices> = {
       const summary = await summarize(input, body, triage, data);
       body = { ...body, executive_summary: guide === undefined ? summary : `${summary}\n\n${guide.text}` };
     }
-    const validated = ReportSchema.parse(body);
+    const pin = input.services.catalogPin;
+    const validated = ReportSchema.parse(pin === undefined ? body : { ...body, catalog: pin });
     await report(validated);
     return { summary: validated.opportunities.length > 0 ? `${plural(validated.opportunities.length, "opportunity")}, ${usd(validated.total_est_monthly_savings_usd)} a month.` : "Report written." };
   },

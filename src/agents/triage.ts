@@ -9,7 +9,8 @@ import type { ScopeParams } from "../tools/scope.ts";
 import { matchVocabulary } from "./fuzzy-match.ts";
 import type { Entities, TriageResult } from "./hand-offs.ts";
 import { Intent, INTENTS, type IntentName } from "./intent.ts";
-import { agentLlm } from "./llm-fallback.ts";
+import { readAdminCommand } from "./admin-request.ts";
+import { readStructured } from "./llm-fallback.ts";
 import { MetadataKey } from "./metadata-keys.ts";
 import { EMPTY_VOCABULARY, readRequest, type RequestReading, type Vocabulary } from "./request-reading.ts";
 import { resolveTimeRange } from "./time-range.ts";
@@ -25,7 +26,8 @@ const INTENT_WORDS: Readonly<Record<IntentName, string>> = {
   [Intent.LATENCY]: "a question about latency",
   [Intent.COMPARE_MODELS]: "a comparison of models",
   [Intent.DATA_HELP]: "help with getting your data in",
-  [Intent.ADMIN]: "managing your datasets",
+  [Intent.ADMIN]: "managing your datasets, the catalog or accounts",
+  [Intent.GENERATE_DATA]: "generating a synthetic dataset",
 };
 
 const LlmReadingSchema = z.object({
@@ -36,9 +38,6 @@ const LlmReadingSchema = z.object({
   users: z.array(z.string()),
   budget_cut_pct: z.number().min(0).max(100).nullable(),
 });
-type LlmReading = z.infer<typeof LlmReadingSchema>;
-
-const LLM_TIMEOUT_MS = 20_000;
 
 function checkRequest(request: string): string {
   const text = request.trim();
@@ -69,30 +68,20 @@ async function loadVocabulary(input: AgentInput<ApexServices>, text: string): Pr
 
 /** The LLM's reading, each name checked against the data's vocabulary; null when the LLM is unavailable or wrong. */
 async function readWithLlm(input: AgentInput<ApexServices>, text: string, vocabulary: Vocabulary, latest: Date | null, rules: RequestReading): Promise<RequestReading | null> {
-  const { llm, flush } = agentLlm(input.services.llm, input.think);
-  if (!llm.capabilities.structured) return null;
-  await input.think(`Asking ${llm.primary.name} (${llm.primary.model}) to classify the request.`);
-  const answer = await llm.chat<LlmReading>(
+  const reading = await readStructured(
+    { llm: input.services.llm, think: input.think, signal: input.signal },
     {
-      messages: [
-        {
-          role: "system",
-          content:
-            "Classify a request about LLM API spend. intent: one of " +
-            INTENTS.join(", ") +
-            ". time_phrase: the user's words for a time range, or null. models, features, users: names as the user wrote them, chosen from the vocabulary when possible. " +
-            "budget_cut_pct: the percent cut the user targets, or null.\nVocabulary: " +
-            JSON.stringify({ models: vocabulary.models.slice(0, 100), features: vocabulary.features.slice(0, 100) }),
-        },
-        { role: "user", content: text },
-      ],
+      task: "classify the request",
+      system:
+        "Classify a request about LLM API spend. intent: one of " +
+        INTENTS.join(", ") +
+        ". time_phrase: the user's words for a time range, or null. models, features, users: names as the user wrote them, chosen from the vocabulary when possible. " +
+        "budget_cut_pct: the percent cut the user targets, or null.\nVocabulary: " +
+        JSON.stringify({ models: vocabulary.models.slice(0, 100), features: vocabulary.features.slice(0, 100) }),
+      text,
       output: { name: "request_reading", schema: LlmReadingSchema },
-      temperature: 0,
     },
-    { signal: input.signal, timeoutMs: LLM_TIMEOUT_MS },
   );
-  await flush();
-  const reading = answer.reply?.structured;
   if (reading === undefined) return null;
   const pick = (names: readonly string[], vocab: readonly string[], versionSuffix: boolean) =>
     [...new Set(names.flatMap((n) => matchVocabulary(n, vocab, { versionSuffix, typos: versionSuffix || vocab !== vocabulary.users })))];
@@ -154,7 +143,8 @@ export const triageAgent: Agent<ApexServices> = {
     const full: Vocabulary = { ...vocabulary, corpora: corpora.map((c) => c.corpus) };
     const latest = totals.period.to === null ? null : new Date(totals.period.to);
     const rules = readRequest(text, full, latest);
-    const llmReading = await readWithLlm(input, text, full, latest, rules);
+    // An administration command the rules read is not the model's to reclassify: it goes to the Corpus Admin.
+    const llmReading = readAdminCommand(text) === null ? await readWithLlm(input, text, full, latest, rules) : null;
     const reading = llmReading ?? rules;
     await describeReading(input, reading);
     const result: TriageResult = {

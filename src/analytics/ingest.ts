@@ -1,6 +1,7 @@
 import type { ReadItem, UsageReader } from "./read-usage.ts";
 import type { PricedUsageRecord, UsageRecord } from "./record.ts";
 import type { UsageStore } from "./store.ts";
+import type { IngestSummary } from "../protocol/ingest-summary.ts";
 
 // Ingest: records from a reader, priced by the function the caller passes (analytics cannot import pricing), written
 // to the usage store in batches. Bad lines are counted and the first ones kept with their line numbers; the rest goes on.
@@ -26,19 +27,7 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
 }
 
-export interface IngestSummary {
-  format: string;
-  records_read: number;
-  ingested: number;
-  duplicates: number;
-  rejected: number;
-  rejections: { line: number; reason: string }[];
-  cost_mismatches: number;
-  unpriced_records: number;
-  unpriced_models: string[];
-  bytes: number;
-  duration_ms: number;
-}
+export type { IngestSummary };
 
 const DEFAULT_BATCH = 5_000;
 const DEFAULT_KEPT_REJECTIONS = 100;

@@ -6,8 +6,9 @@ import type {
   SessionContextRow,
   TierUsageRow,
 } from "./analysis-rows.ts";
-import type { PricedUsageRecord } from "./record.ts";
+import type { PricedUsageRecord, UsageRecord } from "./record.ts";
 import type { UsageEngine } from "./sql-dialect.ts";
+import type { CorpusPart, CorpusSummary } from "../protocol/rest.ts";
 
 export type {
   FailedAttemptRow,
@@ -189,14 +190,22 @@ export interface RecordCondition {
   unpriced?: boolean;
 }
 
-export interface CorpusSummary {
+export type { CorpusPart, CorpusSummary } from "../protocol/rest.ts";
+
+/** One corpus in full: its totals, period and what it holds per model and per feature (cost first). */
+export interface CorpusDescription {
   corpus: string;
   records: number;
   calls: number;
   cost_usd: number | null;
-  from: string | null;
-  to: string | null;
+  unpriced_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  period: UsageTotals["period"];
+  models: CorpusPart[];
+  features: CorpusPart[];
 }
+
 
 export interface WindowOption {
   /** Seconds between two calls for the later one to count; defaults: prefix 300, duplicates 3600, retries 60, truncation 3600. */
@@ -208,6 +217,16 @@ export interface UsageQueries {
   count(scope: Scope): Promise<number>;
   listCorpora(owner: string): Promise<CorpusSummary[]>;
   deleteCorpus(owner: string, corpus: string): Promise<number>;
+  /** Deletes the corpus's records timed before `before` (retention); the number deleted. */
+  deleteRecordsBefore(owner: string, corpus: string, before: Date): Promise<number>;
+  /** Every owner's corpora, for housekeeping across accounts (never for a user-facing answer). */
+  allCorpora(): Promise<{ owner: string; corpus: string }[]>;
+  /** Null when the owner has no record in that corpus. */
+  describeCorpus(owner: string, corpus: string): Promise<CorpusDescription | null>;
+  /** Moves the corpus's records to `name`; the number moved. The caller refuses a name already in use. */
+  renameCorpus(owner: string, corpus: string, name: string): Promise<number>;
+  /** The corpus's records as canonical records (ordered by id), read page by page. */
+  exportCorpus(owner: string, corpus: string): AsyncIterable<UsageRecord>;
   totals(scope: Scope): Promise<UsageTotals>;
   unpricedModels(scope: Scope): Promise<UnpricedModel[]>;
   breakdown(scope: Scope, dimension: BreakdownDimension): Promise<UsageBreakdownRow[]>;

@@ -3,6 +3,7 @@ import { PERCENTILES } from "./sql-dialect.ts";
 import type { DuplicateRequestRow, FailedBilledRow, RetryAfterErrorRow, TruncationRow, UsageBreakdownRow, UsageQueries } from "./store.ts";
 import { BREAKDOWN_DIMENSIONS } from "./store.ts";
 import { analysisQueries } from "./analysis-queries.ts";
+import { corpusQueries } from "./corpus-queries.ts";
 import type { SqlRow, SqlRunner, SqlValue } from "./query-parts.ts";
 import {
   COST,
@@ -97,7 +98,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
   const d = db.dialect;
   const epoch = d.epochSeconds("ts");
 
-  return {
+  const queries: Omit<UsageQueries, "describeCorpus" | "renameCorpus" | "exportCorpus"> = {
     ...analysisQueries(db),
     async count(scope) {
       const p = new Params();
@@ -122,6 +123,16 @@ export function usageQueries(db: SqlRunner): UsageQueries {
     async deleteCorpus(owner, corpus) {
       requireOwner(owner);
       return db.run("DELETE FROM usage_records WHERE owner = $1 AND corpus = $2", [owner, corpus]);
+    },
+
+    async deleteRecordsBefore(owner, corpus, before) {
+      requireOwner(owner);
+      return db.run("DELETE FROM usage_records WHERE owner = $1 AND corpus = $2 AND ts < CAST($3 AS TIMESTAMPTZ)", [owner, corpus, before.toISOString()]);
+    },
+
+    async allCorpora() {
+      const rows = await db.all("SELECT DISTINCT owner, corpus FROM usage_records", []);
+      return rows.map((r) => ({ owner: String(r.owner), corpus: String(r.corpus) }));
     },
 
     async totals(scope) {
@@ -375,4 +386,5 @@ export function usageQueries(db: SqlRunner): UsageQueries {
       return rows.map((r) => String(r.id));
     },
   };
+  return { ...queries, ...corpusQueries(db, queries, USAGE_COLUMNS) };
 }

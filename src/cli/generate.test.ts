@@ -12,6 +12,8 @@ import { EnvVar, OpportunityKind } from "../protocol/names.ts";
 
 const APEX = fileURLToPath(new URL("../../bin/apex.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "apex-generate-"));
+/** Twenty `apex` processes one after another: on a loaded 2-core machine that exceeds vitest's default 30 s. */
+const SPAWNS_TIMEOUT_MS = 180_000;
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const env = { ...process.env };
@@ -156,7 +158,7 @@ describe("apex generate", () => {
         expect(readFileSync(join(dir, `${file}.key.json`), "utf8")).toBe(baseKey);
       }
       expect(readFileSync(join(dir, "litellm.csv"), "utf8")).toMatch(/^request_id,call_type,/);
-    });
+    }, SPAWNS_TIMEOUT_MS);
 
     it("writes OTLP/JSON with hex span ids and an answer key naming those ids", async () => {
       generated("otel-base.jsonl", "canonical");

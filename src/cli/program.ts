@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAnalyzeCommand } from "./analyze.ts";
 import { registerCheckCommand } from "./check.ts";
+import { registerConfigCommand } from "./config-reference.ts";
+import { registerDoctorCommand } from "./doctor.ts";
 import { registerGenerateCommand } from "./generate.ts";
 import { registerIngestCommand } from "./ingest.ts";
 import { registerLiteralsCommand } from "./literals.ts";
@@ -27,5 +29,7 @@ export function buildProgram(): Command {
   registerAnalyzeCommand(program);
   registerServeCommand(program);
   registerUserCommand(program);
+  registerDoctorCommand(program);
+  registerConfigCommand(program);
   return program;
 }

@@ -6,7 +6,8 @@ import { PROVIDER_NAMES } from "./provider.ts";
 // Which LLM Apex talks to, from the environment (or a config file parsed into the same shape). Offline is the default:
 // Apex works without any model, and choosing one is explicit.
 
-const FIELD_ENV = {
+/** The variable each field is read from (the configuration reference lists them). */
+export const LLM_FIELD_ENV = {
   provider: EnvVar.LLM_PROVIDER,
   baseURL: EnvVar.LLM_BASE_URL,
   apiKey: EnvVar.LLM_API_KEY,
@@ -32,7 +33,7 @@ export const LlmConfigSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["apiKey"],
-        message: `is required for api.openai.com (only a local server set with ${FIELD_ENV.baseURL} may go without)`,
+        message: `is required for api.openai.com (only a local server set with ${LLM_FIELD_ENV.baseURL} may go without)`,
       });
     }
   });
@@ -46,10 +47,10 @@ export function llmConfigFromEnv(env: Readonly<Record<string, string | undefined
     return value === "" ? undefined : value;
   };
   return parseLlmConfig({
-    provider: read(FIELD_ENV.provider)?.toLowerCase(),
-    baseURL: read(FIELD_ENV.baseURL),
-    apiKey: read(FIELD_ENV.apiKey),
-    model: read(FIELD_ENV.model),
+    provider: read(LLM_FIELD_ENV.provider)?.toLowerCase(),
+    baseURL: read(LLM_FIELD_ENV.baseURL),
+    apiKey: read(LLM_FIELD_ENV.apiKey),
+    model: read(LLM_FIELD_ENV.model),
   });
 }
 
@@ -59,7 +60,7 @@ export function parseLlmConfig(input: unknown): LlmConfig {
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const field = String(issue.path[0] ?? "");
-    const env = FIELD_ENV[field as keyof typeof FIELD_ENV];
+    const env = LLM_FIELD_ENV[field as keyof typeof LLM_FIELD_ENV];
     const shown = field === "provider" ? ` (got ${JSON.stringify((input as { provider?: unknown }).provider)})` : "";
     const message = issue.code === "invalid_value" ? `must be one of ${PROVIDER_NAMES.join(", ")}` : issue.message;
     return env ? `${env} ${message}${shown}` : issue.message;

@@ -1,5 +1,6 @@
 import type { ModelInfo, ModelPrice } from "@pydantic/genai-prices";
 import { activePrice, bundledModelsOf, knownProviderId, resolveBundled, toModelPrices } from "./bundled-prices.ts";
+import { type CatalogPriceEntry, type CatalogSubstitute, catalogPrices, catalogSubstitutes } from "./catalog-prices.ts";
 import { type LiteLlmPrices, loadLiteLlmPriceFile } from "./litellm-prices.ts";
 import { blendedRate, type ModelPrices, type PricedServiceTier, ratesFor, SERVICE_TIERS } from "./model-prices.ts";
 import { tierRates } from "./service-tier.ts";
@@ -37,6 +38,8 @@ export interface CheaperModel {
 
 export interface PriceBookOptions {
   overrides?: LiteLlmPrices;
+  /** Supply catalog entries (global, then tenant, layered by the caller): they win over the file's overrides. */
+  catalog?: readonly CatalogPriceEntry[];
   /** The date whose prices `lookup` and `cheaperModels` use when no time is given (default: now). */
   asOf?: Date;
 }
@@ -56,13 +59,16 @@ type Cached =
 /** Prices of LLM calls: the bundled genai-prices table, extended or overridden by a LiteLLM-format file. */
 export class PriceBook {
   private readonly overrides: Map<string, ModelPrices>;
+  private readonly substitutes: Map<string, readonly CatalogSubstitute[]>;
   private readonly asOf: Date;
   private readonly cache = new Map<string, Cached>();
   private readonly converted = new WeakMap<ModelPrice, ModelPrices | undefined>();
   private readonly unpriced = new Set<string>();
 
   constructor(options: PriceBookOptions = {}) {
-    this.overrides = indexOverrides(options.overrides?.models ?? new Map());
+    const catalog = options.catalog ?? [];
+    this.overrides = indexOverrides(new Map([...(options.overrides?.models ?? new Map<string, ModelPrices>()), ...catalogPrices(catalog)]));
+    this.substitutes = catalogSubstitutes(catalog);
     this.asOf = options.asOf ?? new Date();
   }
 
@@ -101,6 +107,12 @@ export class PriceBook {
     return { computed_cost_usd: computed, cost_mismatch: mismatch, matched_model: prices.model, provider: prices.provider };
   }
 
+  /** The cheaper models the catalog declares safe for kinds of `model`'s traffic (none when it declares none). */
+  substitutesOf(model: string): readonly CatalogSubstitute[] {
+    const name = model.trim().toLowerCase();
+    return this.substitutes.get(name) ?? this.substitutes.get(this.find(model, undefined, this.asOf)?.model.toLowerCase() ?? "") ?? [];
+  }
+
   /** Chat models of the same provider that are cheaper on both input and output, nearest in price first. */
   cheaperModels(model: string, provider?: string): CheaperModel[] {
     const current = this.lookup(model, provider);
@@ -129,6 +141,12 @@ export class PriceBook {
   private find(model: string, provider: string | undefined, at: Date): ModelPrices | undefined {
     const override = this.override(model);
     if (override !== undefined) return override;
+    // An override of a bundled id (`gpt-4o`) also prices the names the bundled data matches to it (`gpt-4o-2024-08-06`).
+    const bundled = this.findBundled(model, provider, at);
+    return bundled === undefined ? undefined : (this.override(bundled.model) ?? bundled);
+  }
+
+  private findBundled(model: string, provider: string | undefined, at: Date): ModelPrices | undefined {
     const key = `${provider ?? ""}\u0000${model}`;
     const cached = this.cache.get(key);
     if (cached?.kind === "fixed") return cached.prices;

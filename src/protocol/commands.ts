@@ -6,14 +6,17 @@ import { ClientCommand, ControlFrame, ErrorCode, PROTOCOL_VERSION } from "./name
 export const MAX_MESSAGE_CHARS = 20_000;
 
 const clientId = z.string().min(1).max(128).optional();
-const id = z.string().min(1).max(128);
+/** PostgreSQL text cannot hold a NUL and no id or message needs one: refused here, before any lookup or insert. */
+const withoutNul = (text: string) => !text.includes("\u0000");
+const NUL_REFUSED = "must not contain NUL characters";
+const id = z.string().min(1).max(128).refine(withoutNul, NUL_REFUSED);
 
 export const ClientCommandSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal(ClientCommand.USER_MESSAGE),
     id: clientId,
     thread_id: id.optional(),
-    text: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+    text: z.string().trim().min(1).max(MAX_MESSAGE_CHARS).refine(withoutNul, NUL_REFUSED),
   }),
   z.object({
     type: z.literal(ClientCommand.SUBSCRIBE),
@@ -28,7 +31,10 @@ export const ClientCommandSchema = z.discriminatedUnion("type", [
     id: clientId,
     interrupt_id: id,
     decision: z.string().min(1).max(64),
-    payload: z.record(z.string(), z.unknown()).optional(),
+    payload: z
+      .record(z.string(), z.unknown())
+      .refine((payload) => !JSON.stringify(payload).includes("\\u0000"), NUL_REFUSED)
+      .optional(),
   }),
   z.object({ type: z.literal(ClientCommand.PING), id: clientId }),
 ]);

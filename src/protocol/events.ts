@@ -69,6 +69,8 @@ const envelopeFields = {
   seq: z.number().int().positive(),
   ts: z.iso.datetime(),
   agent_name: id.optional(),
+  /** The run's OpenTelemetry trace id (W3C, 32 lowercase hex); absent in logs written before telemetry. */
+  trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional(),
 };
 
 function eventSchema<T extends EventTypeName>(type: T) {

@@ -70,10 +70,12 @@ export const ErrorCode = {
   NOT_FOUND: "not_found",
   RATE_LIMITED: "rate_limited",
   QUOTA_EXCEEDED: "quota_exceeded",
+  LAST_ADMIN: "last_admin",
   TOO_MANY_RUNS: "too_many_runs",
   EMAIL_TAKEN: "email_taken",
   THREAD_BUSY: "thread_busy",
   UPLOAD_TOO_LARGE: "upload_too_large",
+  CORPUS_EXISTS: "corpus_exists",
   // wire protocol
   INVALID_JSON: "invalid_json",
   FRAME_TOO_LARGE: "frame_too_large",
@@ -97,6 +99,10 @@ export const ErrorCode = {
   AGENT_ENDED: "agent_ended",
   CANCELLED: "cancelled",
   INTERRUPTED: "interrupted",
+  // human in the loop (awaiting_input / respond)
+  INTERRUPT_EXPIRED: "interrupt_expired",
+  INTERRUPT_ANSWERED: "interrupt_answered",
+  INPUT_UNAVAILABLE: "input_unavailable",
   // data
   INVALID_RECORD: "invalid_record",
   UNKNOWN_FORMAT: "unknown_format",
@@ -144,6 +150,17 @@ export const EnvVar = {
   LEASE_RENEW_MS: "APEX_LEASE_RENEW_MS",
   SWEEP_MS: "APEX_SWEEP_MS",
   SHUTDOWN_DEADLINE_MS: "APEX_SHUTDOWN_DEADLINE_MS",
+  WEB_DIR: "APEX_WEB_DIR",
+  APPROVAL_TTL_MS: "APEX_APPROVAL_TTL_MS",
+  QUOTA_FREE_RUNS_PER_HOUR: "APEX_QUOTA_FREE_RUNS_PER_HOUR",
+  QUOTA_FREE_RECORDS_PER_DAY: "APEX_QUOTA_FREE_RECORDS_PER_DAY",
+  QUOTA_PRO_RUNS_PER_HOUR: "APEX_QUOTA_PRO_RUNS_PER_HOUR",
+  QUOTA_PRO_RECORDS_PER_DAY: "APEX_QUOTA_PRO_RECORDS_PER_DAY",
+  QUOTA_ENTERPRISE_RUNS_PER_HOUR: "APEX_QUOTA_ENTERPRISE_RUNS_PER_HOUR",
+  QUOTA_ENTERPRISE_RECORDS_PER_DAY: "APEX_QUOTA_ENTERPRISE_RECORDS_PER_DAY",
+  RUN_RETENTION_DAYS: "APEX_RUN_RETENTION_DAYS",
+  USAGE_RETENTION_DAYS: "APEX_USAGE_RETENTION_DAYS",
+  RETENTION_INTERVAL_MS: "APEX_RETENTION_INTERVAL_MS",
 } as const;
 export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
 
@@ -162,7 +179,32 @@ export const RoutePath = {
   RUN: "/api/runs/:run_id",
   USAGE: "/api/usage",
   USAGE_SUMMARY: "/api/usage/summary",
+  USAGE_DEMO: "/api/usage/demo",
+  USERS: "/api/users",
+  ME: "/api/me",
   AGUI: "/agui",
+  AGUI_RUN: "/agui/runs/:run_id",
+  // administration (admin role): accounts, the audit log
+  ADMIN_USERS: "/api/admin/users",
+  ADMIN_USER: "/api/admin/users/:user_id",
+  ADMIN_USER_API_KEYS: "/api/admin/users/:user_id/api-keys",
+  AUDIT: "/api/admin/audit",
+  AUDIT_EXPORT: "/api/admin/audit/export",
+  // the supply catalog (read: everyone; change: admin)
+  CATALOG: "/api/catalog",
+  CATALOG_VERSIONS: "/api/catalog/versions",
+  CATALOG_VERSION: "/api/catalog/versions/:version",
+  CATALOG_DIFF: "/api/catalog/diff",
+  CATALOG_ROLLBACK: "/api/catalog/rollback",
+  /** Runs the analysis of an earlier run again, priced with the catalog versions its report recorded (or others). */
+  RUN_REPRODUCE: "/api/runs/:run_id/reproduce",
+  // a user's workload corpora and synthetic data jobs
+  CORPORA: "/api/corpora",
+  CORPUS: "/api/corpora/:corpus",
+  CORPUS_EXPORT: "/api/corpora/:corpus/export",
+  SYNTHETIC_JOBS: "/api/synthetic-jobs",
+  SYNTHETIC_JOB: "/api/synthetic-jobs/:job_id",
+  QUOTAS: "/api/quotas",
 } as const;
 export type RoutePathName = (typeof RoutePath)[keyof typeof RoutePath];
 
@@ -180,10 +222,14 @@ export type AgentNameValue = (typeof AgentName)[keyof typeof AgentName];
 
 /**
  * The canonical pipeline order (protocol invariant 2); a run's pipeline is a subsequence of it. The Data Guide runs
- * instead of Data/Optimize/Actions when the user has no usage data (each side skips itself).
+ * instead of Data/Optimize/Actions when the user has no usage data (each side skips itself). Synthetic Data runs only
+ * for a request to generate a dataset, Corpus Admin for one to describe, rename or delete a dataset; every agent after
+ * them then skips itself.
  */
 export const PIPELINE: readonly AgentNameValue[] = [
   AgentName.TRIAGE,
+  AgentName.SYNTHETIC_DATA,
+  AgentName.CORPUS_ADMIN,
   AgentName.DATA_GUIDE,
   AgentName.DATA,
   AgentName.OPTIMIZE,
@@ -198,6 +244,10 @@ export const ToolName = {
   USAGE_PERCENTILES: "usage_percentiles",
   UNPRICED_MODELS: "unpriced_models",
   LIST_CORPORA: "list_corpora",
+  DESCRIBE_CORPUS: "describe_corpus",
+  RENAME_CORPUS: "rename_corpus",
+  DELETE_CORPUS: "delete_corpus",
+  PLAN_SYNTHETIC_JOB: "plan_synthetic_job",
   FIND_MODEL_RIGHTSIZING: "find_model_rightsizing",
   FIND_PROMPT_CACHING: "find_prompt_caching",
   FIND_RESPONSE_CACHING: "find_response_caching",
@@ -206,6 +256,11 @@ export const ToolName = {
   FIND_OUTPUT_TRUNCATION: "find_output_truncation",
   FIND_RETRY_WASTE: "find_retry_waste",
   FIND_CONTEXT_BLOAT: "find_context_bloat",
+  CATALOG_LOOKUP: "catalog_lookup",
+  CATALOG_UPDATE: "catalog_update",
+  LIST_USERS: "list_users",
+  UPDATE_USER: "update_user",
+  RESET_API_KEYS: "reset_api_keys",
 } as const;
 export type ToolNameValue = (typeof ToolName)[keyof typeof ToolName];
 
@@ -230,6 +285,12 @@ export const OpportunityKind = {
 } as const;
 export type OpportunityKindName = (typeof OpportunityKind)[keyof typeof OpportunityKind];
 
+/** The kinds of question an agent asks with `awaiting_input`, and the decisions of an approval. */
+export const InterruptKind = { APPROVAL: "approval" } as const;
+export type InterruptKindName = (typeof InterruptKind)[keyof typeof InterruptKind];
+export const Decision = { APPROVE: "approve", MODIFY: "modify", DECLINE: "decline" } as const;
+export type DecisionName = (typeof Decision)[keyof typeof Decision];
+
 /** Who cancelled a run, as carried by `run_cancelled.by`. */
 export const CancelledBy = { USER: "user", SERVER: "server" } as const;
 export type CancelledByName = (typeof CancelledBy)[keyof typeof CancelledBy];
@@ -249,4 +310,6 @@ export const NAMED_VALUE_CATEGORIES = {
   event_mode: EventMode,
   opportunity_kind: OpportunityKind,
   cancelled_by: CancelledBy,
+  interrupt_kind: InterruptKind,
+  decision: Decision,
 } as const;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CatalogPinSchema } from "./catalog.ts";
 import { OpportunityKind } from "./names.ts";
 
 // The structured report of analytics.md: what `final_report.report` and `apex analyze --json` carry.
@@ -65,6 +66,8 @@ export const ReportSchema = z.object({
   }),
   executive_summary: z.string(),
   action_plan: z.array(ActionPlanStepSchema),
+  /** The supply catalog versions the analysis priced with (absent in reports from before catalogs, or offline). */
+  catalog: CatalogPinSchema.optional(),
 });
 
 export type Opportunity = z.infer<typeof OpportunitySchema>;

@@ -22,10 +22,44 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
   });
 }
 
-/** An AbortController that aborts with `reason()` after `ms` milliseconds unless disposed first. */
-export function timeoutController(ms: number, reason: () => unknown): { signal: AbortSignal; dispose(): void } {
+export interface Deadline {
+  signal: AbortSignal;
+  /** Stops the clock (e.g. while a person is asked a question); `resume` restarts it with the time that was left. */
+  pause(): void;
+  resume(): void;
+  dispose(): void;
+}
+
+/** An AbortController that aborts with `reason()` after `ms` milliseconds of running time unless disposed first. */
+export function timeoutController(ms: number, reason: () => unknown): Deadline {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(reason()), ms);
-  timer.unref?.();
-  return { signal: controller.signal, dispose: () => clearTimeout(timer) };
+  let left = ms;
+  let since = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let disposed = false;
+  const start = (): void => {
+    since = performance.now();
+    timer = setTimeout(() => controller.abort(reason()), left);
+    timer.unref?.();
+  };
+  const stop = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  start();
+  return {
+    signal: controller.signal,
+    pause: () => {
+      if (timer === undefined || controller.signal.aborted) return;
+      stop();
+      left = Math.max(0, left - (performance.now() - since));
+    },
+    resume: () => {
+      if (timer === undefined && !disposed && !controller.signal.aborted) start();
+    },
+    dispose: () => {
+      disposed = true;
+      stop();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import type { Report } from "../protocol/report.ts";
 import type { UserExecutionContext } from "./context.ts";
+import type { Answer, Question } from "./interrupts.ts";
 import type { MetadataStore } from "./metadata.ts";
 
 // An agent: a plain object registered by name and run by the engine, which emits its lifecycle events itself.
@@ -29,6 +30,11 @@ export interface AgentInput<S = unknown> extends AgentView<S> {
   partial(content: string): Promise<void>;
   /** The run's structured report (`final_report`). */
   report(report: Report): Promise<void>;
+  /**
+   * Asks the run's owner (`awaiting_input`) and waits for the answer; null when the question expires unanswered. The
+   * agent's timeout does not run while it waits. `input_unavailable` when the run has no way to ask (no broker).
+   */
+  ask(question: Question): Promise<Answer | null>;
 }
 
 export interface AgentResult {

@@ -21,15 +21,18 @@ export class RunEmitter {
   readonly #context: UserExecutionContext;
   readonly #sink: EventSink;
   readonly #mode: EventModeName;
+  readonly #traceId: string | undefined;
   #seq = 0;
   #closed = false;
   #failure: ApexError | undefined;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(context: UserExecutionContext, sink: EventSink, mode: EventModeName = EventMode.FULL) {
+  /** `traceId` is the run's trace (from the instrumentation): every event carries it, so logs and spans join events. */
+  constructor(context: UserExecutionContext, sink: EventSink, mode: EventModeName = EventMode.FULL, traceId?: string) {
     this.#context = context;
     this.#sink = sink;
     this.#mode = mode;
+    this.#traceId = traceId;
   }
 
   /** The last `seq` handed out (0 before the first event). */
@@ -84,6 +87,7 @@ export class RunEmitter {
       seq: this.#seq + 1,
       ts: new Date().toISOString(),
       ...(typeof agentName === "string" ? { agent_name: agentName } : {}),
+      ...(this.#traceId === undefined ? {} : { trace_id: this.#traceId }),
       data: payload,
     });
     if (!checked.success) {

@@ -6,10 +6,12 @@ import { UserExecutionContext } from "./context.ts";
 import { RunEmitter } from "./emitter.ts";
 import { DEFAULT_ENGINE_CONFIG, ExecutionEngine, type ExecutionEngineConfig, type RunOutcome } from "./engine.ts";
 import type { EventSink } from "./event-sink.ts";
+import type { InterruptBroker } from "./interrupts.ts";
+import { NO_INSTRUMENTATION, type RunInstrumentation } from "./instrumentation.ts";
 import { uuidv7 } from "./ids.ts";
 import { MetadataStore } from "./metadata.ts";
 import type { Registry } from "./registry.ts";
-import { ToolDispatcher } from "./tool-dispatcher.ts";
+import { ToolDispatcher, type ToolDeniedHook } from "./tool-dispatcher.ts";
 import type { AnyTool } from "./tool.ts";
 
 // The only way to get an engine: a fresh context, emitter, metadata store, tool dispatcher and engine per request,
@@ -27,9 +29,15 @@ export interface ExecutionEngineFactoryOptions<S> {
   /** Agent names in run order; the canonical pipeline by default. */
   pipeline?: readonly string[];
   maxConcurrentRunsPerUser?: number;
+  /** Where agents' questions to the user wait for answers (`ask`); runs cannot ask without one. */
+  interrupts?: InterruptBroker;
+  /** Told of every tool call refused for the caller's role (the server audits it). */
+  onToolDenied?: ToolDeniedHook;
+  /** Wraps every run, agent and tool call (the server's telemetry: spans, the trace id of the events). */
+  instrumentation?: RunInstrumentation;
 }
 
-export interface RunRequest {
+export interface RunRequest<S = unknown> {
   userId: string;
   threadId: string;
   /** Chosen by the caller when it must know the id first (e.g. to store the run row); generated otherwise. */
@@ -37,6 +45,8 @@ export interface RunRequest {
   role?: RoleName;
   tier?: TierName;
   request: string;
+  /** Services of this run only, over the factory's (e.g. prices pinned to the catalog version in force at its start). */
+  services?: Partial<S>;
 }
 
 export interface RunHandle {
@@ -82,7 +92,7 @@ export class ExecutionEngineFactory<S = unknown> {
    * user already has the maximum of runs in flight, `invalid_request` for an empty or oversized request, and
    * `invalid_context` for bad ids.
    */
-  start(request: RunRequest): RunHandle {
+  start(request: RunRequest<S>): RunHandle {
     const text = request.request.trim();
     if (text === "") throw new ApexError(ErrorCode.INVALID_REQUEST, "The message is empty: type a question about your LLM usage.");
     if (text.length > MAX_MESSAGE_CHARS) {
@@ -110,7 +120,8 @@ export class ExecutionEngineFactory<S = unknown> {
     }
     const active: ActiveRun = { userId: context.userId, controller, cancelledBy: CancelledBy.USER, done: Promise.resolve() };
     this.#runs.set(context.runId, active);
-    const done = this.#run(context, text, active).finally(() => {
+    const services = request.services === undefined ? this.#options.services : { ...this.#options.services, ...request.services };
+    const done = this.#run(context, text, active, services).finally(() => {
       this.#runs.delete(context.runId);
     });
     active.done = done.catch(() => undefined);
@@ -140,9 +151,24 @@ export class ExecutionEngineFactory<S = unknown> {
     await Promise.all(runs.map(([, run]) => run.done));
   }
 
-  async #run(context: UserExecutionContext, request: string, active: ActiveRun): Promise<RunOutcome> {
-    const { agents, tools, sink, services } = this.#options;
-    const emitter = new RunEmitter(context, sink, this.#config.eventMode);
+  // async: whatever building the engine throws becomes the run's rejection, never a throw out of start().
+  async #run(context: UserExecutionContext, request: string, active: ActiveRun, services: S): Promise<RunOutcome> {
+    const instrumentation = this.#options.instrumentation ?? NO_INSTRUMENTATION;
+    return instrumentation.run({ runId: context.runId, threadId: context.threadId }, (traceId) =>
+      this.#engine(context, request, active, services, instrumentation, traceId).run(),
+    );
+  }
+
+  #engine(
+    context: UserExecutionContext,
+    request: string,
+    active: ActiveRun,
+    services: S,
+    instrumentation: RunInstrumentation,
+    traceId: string | undefined,
+  ): ExecutionEngine<S> {
+    const { agents, tools, sink } = this.#options;
+    const emitter = new RunEmitter(context, sink, this.#config.eventMode, traceId);
     const dispatcher = new ToolDispatcher<S>({
       context,
       tools,
@@ -150,8 +176,10 @@ export class ExecutionEngineFactory<S = unknown> {
       services,
       defaultTimeoutMs: this.#config.toolTimeoutMs,
       caching: this.#config.caching,
+      instrumentation,
+      ...(this.#options.onToolDenied === undefined ? {} : { onToolDenied: this.#options.onToolDenied }),
     });
-    const engine = new ExecutionEngine<S>({
+    return new ExecutionEngine<S>({
       context,
       request,
       pipeline: this.#pipeline.map((name) => agents.create(name, context)),
@@ -161,7 +189,8 @@ export class ExecutionEngineFactory<S = unknown> {
       services,
       config: this.#config,
       cancelledBy: () => active.cancelledBy,
+      instrumentation,
+      ...(this.#options.interrupts === undefined ? {} : { interrupts: this.#options.interrupts }),
     });
-    return engine.run();
   }
 }

@@ -5,6 +5,9 @@ import { raceAbort, timeoutController } from "./abort.ts";
 import type { Agent, AgentInput, AgentView } from "./agent.ts";
 import type { UserExecutionContext } from "./context.ts";
 import type { RunEmitter } from "./emitter.ts";
+import { uuidv7 } from "./ids.ts";
+import type { Answer, InterruptBroker, Question } from "./interrupts.ts";
+import { NO_INSTRUMENTATION, type RunInstrumentation } from "./instrumentation.ts";
 import type { MetadataStore } from "./metadata.ts";
 import type { ToolDispatcher, ToolStats } from "./tool-dispatcher.ts";
 
@@ -65,6 +68,10 @@ export interface EngineParts<S> {
   config: Readonly<ExecutionEngineConfig>;
   /** Who aborted the run's signal, when it was aborted. */
   cancelledBy: () => CancelledByName;
+  /** Where an agent's questions to the user go; without it, `ask` fails with `input_unavailable`. */
+  interrupts?: InterruptBroker;
+  /** Wraps each agent (a span per agent in the server); none by default. */
+  instrumentation?: RunInstrumentation;
 }
 
 type AgentEnd = { status: "completed" } | { status: "failed"; error: ApexError } | { status: "cancelled" };
@@ -100,7 +107,8 @@ export class ExecutionEngine<S = unknown> {
         continue;
       }
       agentsRun.push(agent.name);
-      const agentEnd = await this.#runAgent(agent, index + 1);
+      const instrumentation = this.#parts.instrumentation ?? NO_INSTRUMENTATION;
+      const agentEnd = await instrumentation.agent(agent.name, () => this.#runAgent(agent, index + 1));
       if (agentEnd.status === "cancelled" || (agentEnd.status === "failed" && agent.required !== false)) {
         end = agentEnd;
         atAgent = agent.name;
@@ -200,6 +208,15 @@ export class ExecutionEngine<S = unknown> {
         guard("report");
         await emitter.emit(EventType.FINAL_REPORT, { report });
       },
+      ask: async (question) => {
+        guard("question");
+        deadline.pause();
+        try {
+          return await this.#ask(question, signal);
+        } finally {
+          deadline.resume();
+        }
+      },
     };
 
     let end: AgentEnd;
@@ -218,6 +235,19 @@ export class ExecutionEngine<S = unknown> {
       await tools.close();
     }
     return { end, summary };
+  }
+
+  async #ask(question: Question, signal: AbortSignal): Promise<Answer | null> {
+    const { context, emitter, interrupts } = this.#parts;
+    if (interrupts === undefined) {
+      throw new ApexError(ErrorCode.INPUT_UNAVAILABLE, "This run cannot ask you anything (it has no way to wait for an answer); run it from the chat.");
+    }
+    const id = uuidv7();
+    const expiresAt = new Date(Date.now() + question.expiresInMs);
+    const { kind, prompt, options } = question;
+    await interrupts.open({ id, runId: context.runId, userId: context.userId, kind, prompt, options, expiresAt });
+    await emitter.emit(EventType.AWAITING_INPUT, { interrupt_id: id, kind, prompt, options, expires_at: expiresAt.toISOString() });
+    return interrupts.wait(id, signal);
   }
 
   async #think(agentName: string, step: number, thought: string): Promise<void> {

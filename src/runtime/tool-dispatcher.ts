@@ -1,16 +1,29 @@
 import { ApexError, toApexError } from "../protocol/errors.ts";
-import { ErrorCode, EventType } from "../protocol/names.ts";
+import { ErrorCode, EventType, type RoleName } from "../protocol/names.ts";
 import { raceAbort, timeoutController } from "./abort.ts";
 import type { AgentTools } from "./agent.ts";
 import type { UserExecutionContext } from "./context.ts";
 import type { RunEmitter } from "./emitter.ts";
 import { uuidv7 } from "./ids.ts";
+import { NO_INSTRUMENTATION, type RunInstrumentation } from "./instrumentation.ts";
 import { frozenJson, type JsonValue } from "./json.ts";
 import type { Registry } from "./registry.ts";
 import type { AnyTool } from "./tool.ts";
 
 // Request-scoped: every tool call of one run goes through here. Whatever happens (success, a thrown error, a timeout,
 // a cancel, the calling agent ending) a call produces tool_executing and then exactly one tool_completed.
+
+/** A call refused because the caller's role may not use the tool: what the server records in its audit log. */
+export interface ToolDenial {
+  toolName: string;
+  /** The refused caller's run context (user id, role, run). */
+  context: UserExecutionContext;
+  parameters: Readonly<Record<string, JsonValue>>;
+  allowedRoles: readonly RoleName[];
+}
+
+/** Called for every refused call before `forbidden` is thrown; it must not throw (log its own failures). */
+export type ToolDeniedHook = (denial: ToolDenial) => Promise<void> | void;
 
 export interface ToolDispatcherOptions<S> {
   context: UserExecutionContext;
@@ -20,6 +33,9 @@ export interface ToolDispatcherOptions<S> {
   defaultTimeoutMs: number;
   /** Reuse the result of an identical successful call within the run. */
   caching: boolean;
+  onToolDenied?: ToolDeniedHook;
+  /** Wraps each call (a span per tool call in the server); none by default. */
+  instrumentation?: RunInstrumentation;
 }
 
 export interface ToolStats {
@@ -69,7 +85,11 @@ export class ToolDispatcher<S = unknown> {
         }
         const entry: InFlight = { controller: new AbortController(), done: Promise.resolve() };
         inFlight.add(entry);
-        const done = this.#call(agentName, toolName, parameters, entry.controller.signal).finally(() => inFlight.delete(entry));
+        const toolCallId = `call_${uuidv7()}`;
+        const instrumentation = this.#options.instrumentation ?? NO_INSTRUMENTATION;
+        const done = instrumentation
+          .tool({ toolName, toolCallId, agentName }, () => this.#call(agentName, toolName, toolCallId, parameters, entry.controller.signal))
+          .finally(() => inFlight.delete(entry));
         entry.done = done.catch(() => undefined);
         return done as Promise<R>;
       },
@@ -90,9 +110,8 @@ export class ToolDispatcher<S = unknown> {
     return Object.fromEntries([...this.#stats].map(([name, s]) => [name, { ...s }]));
   }
 
-  async #call(agentName: string, toolName: string, rawParameters: unknown, agentEnded: AbortSignal): Promise<unknown> {
+  async #call(agentName: string, toolName: string, toolCallId: string, rawParameters: unknown, agentEnded: AbortSignal): Promise<unknown> {
     const { emitter, context } = this.#options;
-    const toolCallId = `call_${uuidv7()}`;
     const started = performance.now();
     let parameters: Record<string, JsonValue> = {};
     let parameterError: ApexError | undefined;
@@ -165,7 +184,7 @@ export class ToolDispatcher<S = unknown> {
     agentName: string,
     toolName: string,
     toolCallId: string,
-    parameters: unknown,
+    parameters: Record<string, JsonValue>,
     signal: AbortSignal,
   ): Promise<JsonValue> {
     const { tools, context, services } = this.#options;
@@ -173,6 +192,7 @@ export class ToolDispatcher<S = unknown> {
       throw new ApexError(ErrorCode.TOOL_NOT_FOUND, `There is no tool named "${toolName}"; available tools: ${tools.keys().join(", ") || "none"}.`);
     }
     if (tool.roles !== undefined && !tool.roles.includes(context.role)) {
+      await this.#options.onToolDenied?.({ toolName, context, parameters, allowedRoles: tool.roles });
       throw new ApexError(ErrorCode.FORBIDDEN, `Tool "${toolName}" needs the ${tool.roles.join(" or ")} role; ask an administrator.`);
     }
     const parsed = tool.parameters.safeParse(parameters);

@@ -1,23 +1,47 @@
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { openUsageStore } from "../analytics/open-usage-store.ts";
 import type { UsageStore } from "../analytics/store.ts";
 import { openBus } from "../bus/open-bus.ts";
 import { PriceBook } from "../pricing/price-book.ts";
+import type { CatalogPin } from "../protocol/catalog.ts";
 import { ApexError, toApexError } from "../protocol/errors.ts";
 import { ErrorCode, type ErrorCodeName } from "../protocol/names.ts";
 import { uuidv7 } from "../runtime/ids.ts";
 import { openDatabase, type Database } from "../store/database.ts";
+import { CorpusRetentionRepository } from "../store/corpus-retention.ts";
 import { EventLog } from "../store/event-log.ts";
 import { RunRepository } from "../store/runs.ts";
+import { createLogger } from "../telemetry/logger.ts";
+import { ApexMetrics } from "../telemetry/metrics.ts";
+import { ApexTracing, type TracingOptions } from "../telemetry/tracing.ts";
+import { AccountAdministration } from "./account-administration.ts";
+import { adminRoutes } from "./admin-routes.ts";
+import { aguiRoutes } from "./agui-routes.ts";
 import { apiRoutes } from "./api-routes.ts";
 import { Authenticator } from "./auth.ts";
 import { authRoutes } from "./auth-routes.ts";
+import { auditRoutes } from "./audit-routes.ts";
+import { AuditTrail } from "./audit-trail.ts";
+import { catalogRoutes } from "./catalog-routes.ts";
+import { corporaRoutes } from "./corpora-routes.ts";
 import type { ServerConfig } from "./config.ts";
+import { demoRoutes } from "./demo-routes.ts";
 import { healthRoutes } from "./health-routes.ts";
+import { StoreInterruptBroker } from "./interrupt-broker.ts";
+import { meteredBus } from "./metered-bus.ts";
+import { metricsRoutes } from "./metrics-routes.ts";
 import { createApexFactory } from "./pipeline.ts";
+import { quotaRoutes } from "./quota-routes.ts";
+import { Quotas, quotaTable } from "./quotas.ts";
 import { RunLauncher } from "./run-launcher.ts";
+import { Retention } from "./retention.ts";
 import { RunLeases } from "./run-leases.ts";
+import { SupplyCatalog } from "./supply-catalog.ts";
+import { SyntheticJobService } from "./synthetic-jobs.ts";
+import { syntheticJobRoutes } from "./synthetic-job-routes.ts";
 import { usageRoutes } from "./usage-routes.ts";
+import { userRoutes } from "./user-routes.ts";
+import { webRoutes } from "./web-routes.ts";
 import { wsGateway } from "./ws-gateway.ts";
 
 // The composition root: the stores, the bus, the event log, the one engine factory and the real pipeline, wired into
@@ -34,6 +58,8 @@ export interface ApexApp {
   usage: UsageStore;
   /** This node's run leases and the sweeper of dead nodes' runs. */
   leases: RunLeases;
+  /** This node's Prometheus metrics (served at /metrics). */
+  metrics: ApexMetrics;
   /** Refuses new runs, lets the runs in flight finish up to the shutdown deadline, cancels the rest, flushes the event
    * log, closes the sockets (1001) and every store. */
   close(): Promise<void>;
@@ -46,6 +72,7 @@ const HTTP_STATUS: Partial<Record<ErrorCodeName, number>> = {
   [ErrorCode.NOT_FOUND]: 404,
   [ErrorCode.EMAIL_TAKEN]: 409,
   [ErrorCode.THREAD_BUSY]: 409,
+  [ErrorCode.CORPUS_EXISTS]: 409,
   [ErrorCode.UPLOAD_TOO_LARGE]: 413,
   [ErrorCode.NO_USAGE_DATA]: 422,
   [ErrorCode.UNKNOWN_FORMAT]: 422,
@@ -54,13 +81,20 @@ const HTTP_STATUS: Partial<Record<ErrorCodeName, number>> = {
   [ErrorCode.INVALID_RECORD]: 422,
   [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.TOO_MANY_RUNS]: 429,
+  [ErrorCode.QUOTA_EXCEEDED]: 429,
+  [ErrorCode.LAST_ADMIN]: 409,
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.BUS_UNAVAILABLE]: 503,
   [ErrorCode.SHUTTING_DOWN]: 503,
 };
 
-export async function buildApp(config: ServerConfig): Promise<ApexApp> {
-  const fastify = Fastify({ logger: { level: config.logLevel }, bodyLimit: config.frameLimitBytes });
+/** `tracingOptions` adds span processors to those the OTEL_* variables ask for (a test's in-memory exporter). */
+export async function buildApp(config: ServerConfig, tracingOptions: TracingOptions = {}): Promise<ApexApp> {
+  const tracing = await ApexTracing.open(tracingOptions);
+  // One pino logger for fastify and the runs: a line written inside a run carries its trace_id.
+  const logger: FastifyBaseLogger = createLogger(config.logLevel, () => tracing.logFields());
+  tracing.logRunsTo(logger);
+  const fastify = Fastify({ loggerInstance: logger, bodyLimit: config.frameLimitBytes });
   const onError = (error: unknown) => fastify.log.error({ err: error }, "apex server error");
   const closers: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
@@ -68,21 +102,61 @@ export async function buildApp(config: ServerConfig): Promise<ApexApp> {
     // Taken out once, newest first: a second call finds nothing left to close.
     for (const close of closers.splice(0).reverse()) await close().catch(onError);
   };
+  closers.push(() => tracing.shutdown());
   try {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: onError });
     closers.push(() => database.close());
-    const bus = await openBus({ redisUrl: config.redisUrl, onError });
-    closers.push(() => bus.close());
+    const metrics = new ApexMetrics();
+    const sharedBus = await openBus({ redisUrl: config.redisUrl, onError });
+    closers.push(() => sharedBus.close());
+    const bus = meteredBus(sharedBus, metrics);
     const usage = await openUsageStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     closers.push(() => usage.close());
-    const log = new EventLog({ db: database.db, bus, newEventId: uuidv7, onPublishError: onError });
+    const log = new EventLog({ db: database.db, bus, newEventId: uuidv7, onPublishError: onError, onCommitted: (events) => metrics.observeCommitted(events) });
     closers.push(() => log.close());
-    const factory = createApexFactory({ usage, prices: new PriceBook(), llm: config.llm, sink: log, maxConcurrentRunsPerUser: config.maxConcurrentRuns });
+    const interrupts = new StoreInterruptBroker(database.db);
+    // Admin actions and refusals (REST and the dispatcher's denied hook) land in the audit log; quotas per tier.
+    const audit = new AuditTrail(database.db, onError);
+    const accounts = new AccountAdministration(database.db, audit);
+    const quotas = new Quotas(database.db, quotaTable(config));
+    const synthetic = new SyntheticJobService({ db: database.db, usage, prices: new PriceBook(), quotas, metrics, audit });
+    const factory = createApexFactory({
+      usage,
+      prices: new PriceBook(),
+      llm: config.llm,
+      sink: log,
+      maxConcurrentRunsPerUser: config.maxConcurrentRuns,
+      interrupts,
+      admin: accounts,
+      synthetic,
+      approvalTtlMs: config.approvalTtlMs,
+      onToolDenied: audit.toolDenied,
+      telemetry: { tracing, metrics },
+    });
     const { nodeId, leaseMs, leaseRenewMs: renewMs, sweepMs } = config;
     const leases = new RunLeases({ runs: new RunRepository(database.db), log, nodeId, leaseMs, renewMs, sweepMs, onError });
     leases.start();
     closers.push(() => leases.stop());
-    const launcher = new RunLauncher({ db: database.db, factory, log, maxConcurrentRuns: config.maxConcurrentRuns, leases, onError });
+    const retention = new Retention({
+      db: database.db,
+      runDays: config.runRetentionDays,
+      intervalMs: config.retentionIntervalMs,
+      onError,
+      onCompacted: ({ runs, events }) => fastify.log.info({ runs, events }, "retention compacted finished runs"),
+      usage: {
+        store: usage,
+        settings: new CorpusRetentionRepository(database.db),
+        defaultDays: config.usageRetentionDays,
+        acrossNodes: config.databaseUrl !== undefined,
+        onPruned: ({ corpora, records }) => fastify.log.info({ corpora, records }, "retention deleted old usage records"),
+      },
+    });
+    retention.start();
+    closers.push(() => retention.stop());
+    // Each run prices with the supply catalog in force when it starts (pinned, recorded in its report).
+    const catalog = new SupplyCatalog(database.db);
+    const runServices = (user: { id: string }, pin?: CatalogPin) => catalog.pinnedServices(user.id, pin);
+    const launcher = new RunLauncher({ db: database.db, factory, log, maxConcurrentRuns: config.maxConcurrentRuns, leases, onError, runServices, quotas });
     closers.push(async () => {
       await factory.shutdown();
       await launcher.drain();
@@ -99,21 +173,35 @@ export async function buildApp(config: ServerConfig): Promise<ApexApp> {
       void reply.code(status).send({ error: { code, message } });
     });
     await fastify.register(healthRoutes, { database });
+    await fastify.register(metricsRoutes, { metrics });
     await fastify.register(authRoutes, { auth });
     await fastify.register(apiRoutes, { auth, db: database.db, log });
-    await fastify.register(usageRoutes, { auth, usage, prices: new PriceBook(), dataDir: config.dataDir, uploadLimitBytes: config.uploadLimitBytes });
+    await fastify.register(usageRoutes, { auth, usage, prices: new PriceBook(), quotas, metrics, dataDir: config.dataDir, uploadLimitBytes: config.uploadLimitBytes });
+    await fastify.register(demoRoutes, { auth, usage, prices: new PriceBook(), quotas, metrics });
+    await fastify.register(userRoutes, { auth });
+    await fastify.register(adminRoutes, { auth, accounts });
+    await fastify.register(auditRoutes, { auth, db: database.db, audit });
+    await fastify.register(quotaRoutes, { auth, quotas });
+    await fastify.register(catalogRoutes, { auth, catalog, db: database.db, log, launcher });
+    await fastify.register(corporaRoutes, { auth, usage, audit, retention: new CorpusRetentionRepository(database.db) });
+    await fastify.register(syntheticJobRoutes, { auth, launcher, jobs: synthetic });
+    await fastify.register(aguiRoutes, { auth, db: database.db, launcher, bus, log, byteBudget: config.socketByteBudget, onError });
     await fastify.register(wsGateway, {
       auth,
       launcher,
       bus,
       log,
       runs: new RunRepository(database.db),
+      interrupts,
       frameLimitBytes: config.frameLimitBytes,
       heartbeatMs: config.heartbeatMs,
       socketByteBudget: config.socketByteBudget,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      metrics,
       onError,
     });
+    // Last: the web UI's fallback answers the GETs no route above took.
+    await fastify.register(webRoutes, { webDir: config.webDir });
     await fastify.ready();
     return {
       fastify,
@@ -122,6 +210,7 @@ export async function buildApp(config: ServerConfig): Promise<ApexApp> {
       log,
       usage,
       leases,
+      metrics,
       // Idempotent: a second close (a second SIGTERM, a test's cleanup) waits for the first instead of closing again.
       close: () =>
         (closing ??= (async () => {

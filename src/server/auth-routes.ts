@@ -10,7 +10,7 @@ interface Credentials {
   password: string;
 }
 
-const credentialsBody = {
+export const credentialsBody = {
   type: "object",
   required: ["email", "password"],
   additionalProperties: false,

@@ -43,6 +43,12 @@ function summary(user: User): AuthUser {
   return { id: user.id, email: user.email, role: user.role, tier: user.tier };
 }
 
+/** The identity of an enabled account; `unauthorized` for a disabled one, whatever credential it came with. */
+function enabled(user: User): AuthUser {
+  if (user.disabledAt !== null) throw new ApexError(ErrorCode.UNAUTHORIZED, "This account is disabled; ask an admin to enable it.");
+  return summary(user);
+}
+
 export class Authenticator {
   readonly #users: UserRepository;
   readonly #keys: ApiKeyRepository;
@@ -50,8 +56,6 @@ export class Authenticator {
   readonly #ttlSeconds: number;
   /** Verified against when the email is unknown, so a login takes as long whether or not the account exists. */
   readonly #decoyHash: Promise<string>;
-  /** Serializes first-admin creation in this process, so two concurrent setups cannot both find no users. */
-  #setup: Promise<unknown> = Promise.resolve();
 
   constructor(db: StoreDb, secret: string, ttlSeconds: number) {
     this.#users = new UserRepository(db);
@@ -65,16 +69,14 @@ export class Authenticator {
     return summary(await this.#users.create({ email, passwordHash: await hashPassword(password), role }));
   }
 
-  /** Creates the first admin; `forbidden` once any account exists (the setup is one-time). */
-  createFirstAdmin(email: string, password: string): Promise<AuthUser> {
-    const attempt = this.#setup.then(async () => {
-      if (await this.hasUsers()) {
-        throw new ApexError(ErrorCode.FORBIDDEN, "Apex is already set up; sign in, or ask an admin for an account.");
-      }
-      return this.createUser(email, password, Role.ADMIN);
-    });
-    this.#setup = attempt.catch(() => undefined);
-    return attempt;
+  /** Creates the first admin; `forbidden` once any account exists (the setup is one-time, on every node of a cluster). */
+  async createFirstAdmin(email: string, password: string): Promise<AuthUser> {
+    const alreadySetUp = () => new ApexError(ErrorCode.FORBIDDEN, "Apex is already set up; sign in, or ask an admin for an account.");
+    // Checked first so a set-up server answers without hashing; the store's locked check decides the race.
+    if (await this.hasUsers()) throw alreadySetUp();
+    const created = await this.#users.createFirst({ email, passwordHash: await hashPassword(password), role: Role.ADMIN });
+    if (created === null) throw alreadySetUp();
+    return summary(created);
   }
 
   async hasUsers(): Promise<boolean> {
@@ -86,7 +88,7 @@ export class Authenticator {
     const user = await this.#users.findByEmail(email);
     const ok = await verify(user?.passwordHash ?? (await this.#decoyHash), password).catch(() => false);
     if (user === null || !ok) throw new ApexError(ErrorCode.UNAUTHORIZED, "The email or the password is wrong; check both and try again.");
-    return this.issueToken(summary(user));
+    return this.issueToken(enabled(user));
   }
 
   async issueToken(user: AuthUser): Promise<IssuedToken> {
@@ -100,14 +102,17 @@ export class Authenticator {
     return { token, expiresAt: new Date(expires * 1000).toISOString() };
   }
 
-  /** The user of a session token or an API key; `unauthorized` for anything else (expired, forged, revoked, unknown). */
+  /**
+   * The user of a session token or an API key; `unauthorized` for anything else (expired, forged, revoked, unknown, or
+   * an account disabled since the credential was issued: the account is read on every call, so that takes effect now).
+   */
   async authenticate(credential: string | undefined): Promise<AuthUser> {
     const secret = credential?.trim() ?? "";
     if (secret === "") throw new ApexError(ErrorCode.UNAUTHORIZED, "Sign in first: send a token as `Authorization: Bearer <token>`.");
     if (secret.startsWith(API_KEY_PREFIX)) {
       const owner = await this.#keys.authenticate(secret);
       if (owner === null) throw new ApexError(ErrorCode.UNAUTHORIZED, "This API key is unknown or revoked; create a new one.");
-      return summary(owner);
+      return enabled(owner);
     }
     let subject: string | undefined;
     try {
@@ -120,7 +125,7 @@ export class Authenticator {
     }
     const user = subject === undefined ? null : await this.#users.findById(subject);
     if (user === null) throw new ApexError(ErrorCode.UNAUTHORIZED, "The account of this token no longer exists; sign in again.");
-    return summary(user);
+    return enabled(user);
   }
 
   /** The credential of an `Authorization: Bearer <credential>` header, if that is what the header holds. */

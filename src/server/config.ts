@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { llmConfigFromEnv, type LlmConfig } from "../llm/config.ts";
+import { LLM_FIELD_ENV, LlmConfigSchema, llmConfigFromEnv, type LlmConfig } from "../llm/config.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { EnvVar, ErrorCode, type EnvVarName } from "../protocol/names.ts";
 
@@ -13,6 +14,8 @@ const MIN_SECRET_CHARS = 32;
 const SECRET_FILE = "jwt-secret";
 /** Where the embedded databases live unless APEX_DATA_DIR or --data-dir says otherwise (the CLI uses it too). */
 export const DEFAULT_DATA_DIR = ".apex";
+/** The web UI's build (`npm run build:web`), found from the package root so the server can start from any directory. */
+const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../dist/web", import.meta.url));
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalText = z.string().trim().optional().transform((v) => (v === "" ? undefined : v));
@@ -42,6 +45,19 @@ const ServerConfigSchema = z.object({
   leaseRenewMs: int(20, 600_000).default(5_000),
   sweepMs: int(20, 600_000).default(5_000),
   shutdownDeadlineMs: int(0, 3_600_000).default(30_000),
+  approvalTtlMs: int(1, 86_400_000).default(900_000),
+  webDir: z.string().trim().min(1).default(DEFAULT_WEB_DIR),
+  // Quotas per tier (0: no limit), over sliding windows: runs started in the last hour, records ingested in the last day.
+  quotaFreeRunsPerHour: int(0, 1_000_000).default(200),
+  quotaFreeRecordsPerDay: int(0, 1e12).default(2_000_000),
+  quotaProRunsPerHour: int(0, 1_000_000).default(1_000),
+  quotaProRecordsPerDay: int(0, 1e12).default(50_000_000),
+  quotaEnterpriseRunsPerHour: int(0, 1_000_000).default(0),
+  quotaEnterpriseRecordsPerDay: int(0, 1e12).default(0),
+  // Retention: how many days a finished run keeps its whole event log (0: forever), and how often nodes tidy up.
+  runRetentionDays: int(0, 36_500).default(0),
+  usageRetentionDays: int(0, 36_500).default(0),
+  retentionIntervalMs: int(1000, 86_400_000).default(3_600_000),
 });
 
 /** Where each field comes from, so an error names the variable the operator can change. */
@@ -67,7 +83,94 @@ const FIELD_ENV: Record<keyof z.input<typeof ServerConfigSchema>, EnvVarName> = 
   leaseRenewMs: EnvVar.LEASE_RENEW_MS,
   sweepMs: EnvVar.SWEEP_MS,
   shutdownDeadlineMs: EnvVar.SHUTDOWN_DEADLINE_MS,
+  approvalTtlMs: EnvVar.APPROVAL_TTL_MS,
+  webDir: EnvVar.WEB_DIR,
+  quotaFreeRunsPerHour: EnvVar.QUOTA_FREE_RUNS_PER_HOUR,
+  quotaFreeRecordsPerDay: EnvVar.QUOTA_FREE_RECORDS_PER_DAY,
+  quotaProRunsPerHour: EnvVar.QUOTA_PRO_RUNS_PER_HOUR,
+  quotaProRecordsPerDay: EnvVar.QUOTA_PRO_RECORDS_PER_DAY,
+  quotaEnterpriseRunsPerHour: EnvVar.QUOTA_ENTERPRISE_RUNS_PER_HOUR,
+  quotaEnterpriseRecordsPerDay: EnvVar.QUOTA_ENTERPRISE_RECORDS_PER_DAY,
+  runRetentionDays: EnvVar.RUN_RETENTION_DAYS,
+  usageRetentionDays: EnvVar.USAGE_RETENTION_DAYS,
+  retentionIntervalMs: EnvVar.RETENTION_INTERVAL_MS,
 };
+
+type ServerField = keyof z.input<typeof ServerConfigSchema>;
+
+/** One line per variable for `apex config reference` (docs/configuration.md); a field without one fails to compile. */
+const FIELD_DESCRIPTION: Record<ServerField, string> = {
+  port: "Port the server listens on (`--port`); 0 picks a free one.",
+  host: "Address the server listens on (`--host`); `0.0.0.0` to accept connections from other machines.",
+  dataDir: "Directory of the embedded databases, the generated JWT secret and temporary uploads (`--data-dir`).",
+  databaseUrl: "PostgreSQL URL (`postgres://user:password@host:5432/db`); switches every store from the embedded ones to PostgreSQL.",
+  redisUrl: "Redis URL (`redis://host:6379`); fans run events out between nodes. Without it the bus is in-process (one node).",
+  jwtSecret: "Secret that signs session tokens; generated into the data directory when unset. Set the same value on every node.",
+  tokenTtlSeconds: "How long a session token stays valid, in seconds.",
+  maxConcurrentRuns: "Runs one user may have running at once on a node.",
+  frameLimitBytes: "Largest WebSocket frame a client may send, in bytes.",
+  heartbeatMs: "Interval of WebSocket pings; a socket that misses one is closed.",
+  socketByteBudget: "Bytes of run events queued for a slow client (WebSocket or AG-UI stream) before it is disconnected.",
+  rateLimitPerMinute: "Commands one user may send per minute over all their sockets; past twice that the socket is closed.",
+  uploadLimitBytes: "Largest usage upload (`POST /api/usage`) in bytes as sent (compressed when gzip).",
+  adminEmail: "Email of the first admin, created at start-up when there is no account yet (with the password).",
+  adminPassword: "Password of that first admin (10 characters or more); set both or neither.",
+  logLevel: "Server log level.",
+  nodeId: "This node's name on the run leases it holds.",
+  leaseMs: "How long a run lease lasts without renewal; a dead node's runs are closed as interrupted after it.",
+  leaseRenewMs: "How often a node renews its run leases; must be shorter than the lease.",
+  sweepMs: "How often a node looks for expired leases of dead nodes.",
+  shutdownDeadlineMs: "How long SIGTERM lets running runs finish before cancelling them.",
+  approvalTtlMs: "How long an agent's approval question (e.g. before a large synthetic data job) waits for an answer.",
+  webDir: "Directory of the web UI build served at `/` (`npm run build:web`).",
+  quotaFreeRunsPerHour: "Runs (analyses) a free-tier user may start in any sliding hour; 0 for no limit. Past it a message is refused with `quota_exceeded`.",
+  quotaFreeRecordsPerDay: "Usage records a free-tier user may ingest (uploads, demo data, generated sets) in any sliding 24 hours; 0 for no limit. An ingest starts only while the user is under it, so the one that crosses it completes.",
+  quotaProRunsPerHour: "Like `APEX_QUOTA_FREE_RUNS_PER_HOUR`, for the pro tier.",
+  quotaProRecordsPerDay: "Like `APEX_QUOTA_FREE_RECORDS_PER_DAY`, for the pro tier.",
+  quotaEnterpriseRunsPerHour: "Like `APEX_QUOTA_FREE_RUNS_PER_HOUR`, for the enterprise tier.",
+  quotaEnterpriseRecordsPerDay: "Like `APEX_QUOTA_FREE_RECORDS_PER_DAY`, for the enterprise tier.",
+  runRetentionDays: "Days a finished run keeps its whole event log; older runs are compacted to their final report and outcome (the run row, `final_report` and the terminal event stay). 0 keeps everything.",
+  usageRetentionDays: "Days a corpus keeps its usage records (by record time) unless its owner set its own retention (`PATCH /api/corpora/:corpus {retention_days}`); older records are deleted by the retention pass. 0 keeps everything.",
+  retentionIntervalMs: "How often a node runs the retention pass (one node at a time, under a database lock).",
+};
+
+/** Defaults computed at start-up, shown in words instead of this machine's value. */
+const COMPUTED_DEFAULT: Partial<Record<ServerField, string>> = {
+  nodeId: "a fresh UUID per start",
+  webDir: "`dist/web` of the Apex package",
+};
+
+const LLM_FIELD_DESCRIPTION: Record<keyof z.input<typeof LlmConfigSchema>, string> = {
+  provider: "The LLM the agents use: `offline` (no LLM, the default), `openai` (any OpenAI-compatible endpoint) or `anthropic`.",
+  baseURL: "Endpoint of the provider, e.g. a local OpenAI-compatible server; the provider's public API when unset.",
+  apiKey: "API key of the provider; required for anthropic and api.openai.com. Never printed.",
+  model: "Model the agents call; required with any provider but offline.",
+};
+
+/** A variable of the configuration as the reference documents it. */
+export interface DocumentedVariable {
+  env: EnvVarName;
+  /** The field's schema, for its type, range and default. */
+  schema: z.ZodType;
+  description: string;
+  computedDefault?: string;
+}
+
+/** Every variable of the server and LLM configuration, in schema order, for the generated reference. */
+export function documentedVariables(): { server: DocumentedVariable[]; llm: DocumentedVariable[] } {
+  const server = (Object.keys(FIELD_ENV) as ServerField[]).map((field) => ({
+    env: FIELD_ENV[field],
+    schema: ServerConfigSchema.shape[field],
+    description: FIELD_DESCRIPTION[field],
+    ...(COMPUTED_DEFAULT[field] === undefined ? {} : { computedDefault: COMPUTED_DEFAULT[field] }),
+  }));
+  const llm = (Object.keys(LLM_FIELD_ENV) as (keyof typeof LLM_FIELD_ENV)[]).map((field) => ({
+    env: LLM_FIELD_ENV[field],
+    schema: LlmConfigSchema.shape[field],
+    description: LLM_FIELD_DESCRIPTION[field],
+  }));
+  return { server, llm };
+}
 
 export type ServerConfig = Omit<z.output<typeof ServerConfigSchema>, "jwtSecret"> & {
   jwtSecret: string;
@@ -107,7 +210,7 @@ export function parseServerConfig(env: Env, flags: ServeFlags = {}): Omit<Server
   if (config.leaseRenewMs >= config.leaseMs) {
     throw new ApexError(ErrorCode.INVALID_CONFIG, `${EnvVar.LEASE_RENEW_MS} (${config.leaseRenewMs}) must be shorter than ${EnvVar.LEASE_MS} (${config.leaseMs}), or live runs look dead to the other nodes.`);
   }
-  return { ...config, dataDir: resolve(config.dataDir), llm: llmConfigFromEnv(env) };
+  return { ...config, dataDir: resolve(config.dataDir), webDir: resolve(config.webDir), llm: llmConfigFromEnv(env) };
 }
 
 /** The full configuration, with the JWT secret from the env or from `<dataDir>/jwt-secret` (created 0600 if missing). */

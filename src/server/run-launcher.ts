@@ -1,4 +1,5 @@
 import { reportMarkdown } from "../agents/report-markdown.ts";
+import type { CatalogPin } from "../protocol/catalog.ts";
 import { ApexError, toApexError } from "../protocol/errors.ts";
 import { ErrorCode, EventType } from "../protocol/names.ts";
 import type { RunOutcome } from "../runtime/engine.ts";
@@ -9,7 +10,9 @@ import { MessageRepository } from "../store/messages.ts";
 import { RunRepository } from "../store/runs.ts";
 import { MessageRole } from "../store/schema.ts";
 import { ThreadRepository } from "../store/threads.ts";
+import { UserRepository } from "../store/users.ts";
 import type { AuthUser } from "./auth.ts";
+import type { Quotas } from "./quotas.ts";
 import type { RunLeases } from "./run-leases.ts";
 
 // A user message becomes a run: the thread (created if none), the run row, the message, then the engine with the
@@ -24,7 +27,11 @@ export interface RunLauncherOptions {
   maxConcurrentRuns: number;
   /** This node's leases: a run row is created under its lease, renewed while the run executes. */
   leases: Pick<RunLeases, "nodeId" | "leaseMs" | "hold">;
+  /** The per-tier runs-per-hour quota; absent, runs are limited only by `maxConcurrentRuns`. */
+  quotas?: Pick<Quotas, "checkRuns">;
   onError?: (error: unknown) => void;
+  /** A run's own services, resolved once at its start (the supply catalog it prices with, pinned to `pin` if given). */
+  runServices?: (user: AuthUser, pin: CatalogPin | undefined) => Promise<object>;
 }
 
 export interface LaunchedRun {
@@ -38,11 +45,14 @@ export class RunLauncher {
   readonly #threads: ThreadRepository;
   readonly #messages: MessageRepository;
   readonly #runs: RunRepository;
+  readonly #users: UserRepository;
   readonly #factory: RunLauncherOptions["factory"];
   readonly #log: EventLog;
   readonly #maxRuns: number;
   readonly #leases: RunLauncherOptions["leases"];
+  readonly #quotas: RunLauncherOptions["quotas"];
   readonly #onError: (error: unknown) => void;
+  readonly #runServices: RunLauncherOptions["runServices"];
   readonly #endings = new Set<Promise<void>>();
   #accepting = true;
 
@@ -50,20 +60,31 @@ export class RunLauncher {
     this.#threads = new ThreadRepository(options.db);
     this.#messages = new MessageRepository(options.db);
     this.#runs = new RunRepository(options.db);
+    this.#users = new UserRepository(options.db);
     this.#factory = options.factory;
     this.#log = options.log;
     this.#maxRuns = options.maxConcurrentRuns;
     this.#leases = options.leases;
+    this.#quotas = options.quotas;
     this.#onError = options.onError ?? (() => undefined);
+    this.#runServices = options.runServices;
   }
 
   /**
    * Stores the message and its run, calls `beforeStart` (the gateway subscribes the socket there, so it misses no
-   * event), then starts the run. Throws `too_many_runs` before storing anything when the user is at the limit, and
-   * `not_found` for a thread that is not the user's.
+   * event), then starts the run. Throws `too_many_runs` before storing anything when the user is at the limit,
+   * `quota_exceeded` when they have started their tier's runs per hour, and `not_found` for a thread not theirs.
+   * `pin` prices the run with those supply catalog versions (default: the latest).
    */
-  async launch(user: AuthUser, text: string, threadId: string | undefined, beforeStart: (run: LaunchedRun) => Promise<void>): Promise<LaunchedRun> {
+  async launch(
+    caller: AuthUser,
+    text: string,
+    threadId: string | undefined,
+    beforeStart: (run: LaunchedRun) => Promise<void>,
+    pin?: CatalogPin,
+  ): Promise<LaunchedRun> {
     this.#refuseWhenShuttingDown();
+    const user = await this.#current(caller);
     const inFlight = this.#factory.activeRuns(user.id).length;
     if (inFlight >= this.#maxRuns) {
       throw new ApexError(
@@ -72,8 +93,10 @@ export class RunLauncher {
         { retryable: true },
       );
     }
+    await this.#quotas?.checkRuns(user);
     const thread = threadId === undefined ? await this.#threads.create(user.id, titleOf(text)) : await this.#threads.get(user.id, threadId);
     if (thread === null) throw new ApexError(ErrorCode.NOT_FOUND, `Thread ${threadId} was not found; start a new conversation.`);
+    const services = await this.#runServices?.(user, pin);
     const run = await this.#runs.create({ ownerId: user.id, threadId: thread.id, request: text, nodeId: this.#leases.nodeId, leaseMs: this.#leases.leaseMs });
     await this.#messages.append(user.id, { threadId: thread.id, role: MessageRole.USER, content: text, runId: run.id });
     await this.#threads.touch(user.id, thread.id);
@@ -82,7 +105,8 @@ export class RunLauncher {
     try {
       await beforeStart(launched);
       this.#refuseWhenShuttingDown(); // the shutdown began while the run was being stored
-      done = this.#factory.start({ userId: user.id, threadId: thread.id, runId: run.id, role: user.role, tier: user.tier, request: text }).done;
+      const request = { userId: user.id, threadId: thread.id, runId: run.id, role: user.role, tier: user.tier, request: text };
+      done = this.#factory.start(services === undefined ? request : { ...request, services }).done;
     } catch (error) {
       // The bus refused the subscription, or another socket of the same user took the last slot since the check above:
       // the run never starts, and its row says why.
@@ -117,6 +141,18 @@ export class RunLauncher {
   /** Waits until every ended run has its assistant message and its row closed. */
   async drain(): Promise<void> {
     while (this.#endings.size > 0) await Promise.all([...this.#endings]);
+  }
+
+  /**
+   * The caller's account as it is now: a socket authenticates once, but a role, tier or disabled state an admin changed
+   * since then applies to its next run.
+   */
+  async #current(caller: AuthUser): Promise<AuthUser> {
+    const account = await this.#users.findById(caller.id);
+    if (account === null || account.disabledAt !== null) {
+      throw new ApexError(ErrorCode.UNAUTHORIZED, "This account is disabled or no longer exists; ask an admin, then sign in again.");
+    }
+    return { ...caller, role: account.role, tier: account.tier };
   }
 
   #refuseWhenShuttingDown(): void {

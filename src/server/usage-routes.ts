@@ -5,23 +5,19 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { FastifyInstance } from "fastify";
-import { ingestUsage } from "../analytics/ingest.ts";
 import { FORMAT_NAMES, openUsageReader, type FormatName } from "../analytics/read-usage.ts";
-import type { UsageStore } from "../analytics/store.ts";
-import type { PriceBook } from "../pricing/price-book.ts";
 import { ApexError, isApexError } from "../protocol/errors.ts";
 import { EnvVar, ErrorCode, type ErrorCodeName, RoutePath } from "../protocol/names.ts";
 import { sendError } from "./api-routes.ts";
 import { Authenticator } from "./auth.ts";
+import { ingestForOwner, type UsageIngestTarget } from "./usage-ingest.ts";
 
 // A user's own usage data over HTTP: `POST /api/usage` streams an ingest file (any format, plain or gzip) to a temp
 // file under the data dir, never whole in memory, ingests it under the caller's id and answers the ingest summary;
 // `GET /api/usage/summary` says what is loaded. The temp file is removed whatever happens.
 
-export interface UsageRoutesOptions {
+export interface UsageRoutesOptions extends UsageIngestTarget {
   auth: Authenticator;
-  usage: UsageStore;
-  prices: PriceBook;
   /** Uploads are spooled to `<dataDir>/uploads/`. */
   dataDir: string;
   /** The largest body accepted, in bytes as sent; past it the answer is 413 upload_too_large. */
@@ -146,7 +142,7 @@ export async function usageRoutes(fastify: FastifyInstance, options: UsageRoutes
       try {
         const received = await spool(request.raw, path, limit);
         const reader = await openUsageReader(path, { format, model, feature, provider });
-        const summary = await ingestUsage(reader, options.usage, { owner: user.id, corpus, price: (record) => options.prices.price(record) });
+        const summary = await ingestForOwner(options, reader, user.id, corpus);
         return { corpus, received_bytes: received, ...summary };
       } catch (error) {
         if (isApexError(error) && error.code === ErrorCode.UPLOAD_TOO_LARGE) return sendError(reply.header("connection", "close"), 413, error);

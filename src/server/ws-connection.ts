@@ -1,15 +1,17 @@
-import type { Bus, Unsubscribe } from "../bus/bus.ts";
+import type { Bus } from "../bus/bus.ts";
 import { ClientCommandSchema, type ClientCommandFrame, type ControlFrameMessage } from "../protocol/commands.ts";
 import { ApexError, toApexError } from "../protocol/errors.ts";
 import type { RunEvent } from "../protocol/events.ts";
-import { ClientCommand, ControlFrame, ErrorCode, TERMINAL_EVENTS } from "../protocol/names.ts";
+import { ClientCommand, ControlFrame, ErrorCode } from "../protocol/names.ts";
+import type { InterruptBroker } from "../runtime/interrupts.ts";
 import type { EventLog } from "../store/event-log.ts";
 import type { RunRepository } from "../store/runs.ts";
 import type { AuthUser } from "./auth.ts";
+import { RunFollower, type RunFollowerDeps } from "./run-follower.ts";
 import type { RunLauncher } from "./run-launcher.ts";
 
-// One authenticated socket: it parses and answers commands in arrival order, and follows runs. Following a run means
-// bus first (awaited), then the log's replay, then live events past the replay's last seq: nothing lost, nothing twice.
+// One authenticated socket: it parses and answers commands in arrival order, and follows runs (one RunFollower per run:
+// bus first, then the log's replay, then live events; a lost event asks the client to resubscribe with resync_required).
 
 /** What a connection needs of its socket (ws's WebSocket has it); the gateway alone deals with ws itself. */
 export interface ConnectionSocket {
@@ -26,30 +28,16 @@ export interface ConnectionDeps {
   log: EventLog;
   runs: RunRepository;
   launcher: RunLauncher;
+  /** Where `respond` records the user's answer to an agent's question, for the run on whichever node waits for it. */
+  interrupts: Pick<InterruptBroker, "answer">;
   frameLimitBytes: number;
   socketByteBudget: number;
   onError: (error: unknown) => void;
 }
 
-interface Subscription {
-  runId: string;
-  /** The last seq sent to the client (or acknowledged by it as `after_seq`). */
-  lastSeq: number;
-  /** Live events that arrived while the log was being replayed. */
-  buffer: RunEvent[];
-  replaying: boolean;
-  /** Past the byte budget: live events are dropped until the client resubscribes. */
-  stalled: boolean;
-  /** The terminal event was sent: nothing more will come. */
-  ended: boolean;
-  unsubscribe: Unsubscribe | undefined;
-}
-
-const REPLAY_PAGE = 1000;
-const DRAIN_POLL_MS = 5;
-/** Live events held while a replay is in progress; past this many the client is told to resync instead. */
-const MAX_HELD_EVENTS = 10_000;
 const COMMAND_NAMES: ReadonlySet<string> = new Set(Object.values(ClientCommand));
+/** How much of an unknown command type the error message repeats. */
+const SHOWN_TYPE_CHARS = 64;
 
 type CommandOf<T extends ClientCommandFrame["type"]> = Extract<ClientCommandFrame, { type: T }>;
 
@@ -57,13 +45,15 @@ export class WsConnection {
   readonly #socket: ConnectionSocket;
   readonly #user: AuthUser;
   readonly #deps: ConnectionDeps;
-  readonly #subs = new Map<string, Subscription>();
+  readonly #subs = new Map<string, RunFollower>();
+  readonly #followDeps: RunFollowerDeps;
   #closed = false;
 
   constructor(socket: ConnectionSocket, user: AuthUser, deps: ConnectionDeps) {
     this.#socket = socket;
     this.#user = user;
     this.#deps = deps;
+    this.#followDeps = { bus: deps.bus, log: deps.log, byteBudget: deps.socketByteBudget };
   }
 
   get user(): AuthUser {
@@ -120,7 +110,9 @@ export class WsConnection {
     if (parsed.success) return parsed.data;
     const type = typeof value === "object" && value !== null ? (value as { type?: unknown }).type : undefined;
     if (typeof type !== "string" || !COMMAND_NAMES.has(type)) {
-      throw new ApexError(ErrorCode.UNKNOWN_COMMAND, `Unknown command type ${JSON.stringify(type ?? null)}; use one of ${[...COMMAND_NAMES].join(", ")}.`, {
+      // Only a string type is named, clipped: echoing any JSON value could be huge, or too deep for JSON.stringify.
+      const named = typeof type === "string" ? `type ${JSON.stringify(type.slice(0, SHOWN_TYPE_CHARS))}` : "a frame without a string type";
+      throw new ApexError(ErrorCode.UNKNOWN_COMMAND, `Unknown command: ${named}; use one of ${[...COMMAND_NAMES].join(", ")}.`, {
         details: { frame: value },
       });
     }
@@ -143,9 +135,13 @@ export class WsConnection {
         this.send({ type: ControlFrame.ACK, id: command.id, run_id: command.run_id, cancelled });
         return;
       }
-      case ClientCommand.RESPOND:
-        // No agent asks questions yet, so no interrupt is ever pending.
-        throw new ApexError(ErrorCode.NOT_FOUND, `No question ${command.interrupt_id} is waiting for an answer.`);
+      case ClientCommand.RESPOND: {
+        const answer = { decision: command.decision, ...(command.payload === undefined ? {} : { payload: command.payload }) };
+        // Idempotent: the same answer again is acknowledged as a duplicate; a different one is refused with a code.
+        const status = await this.#deps.interrupts.answer(this.#user.id, command.interrupt_id, answer);
+        this.send({ type: ControlFrame.ACK, id: command.id, interrupt_id: command.interrupt_id, status });
+        return;
+      }
       case ClientCommand.PING:
         this.send({ type: ControlFrame.PONG, id: command.id });
         return;
@@ -177,71 +173,27 @@ export class WsConnection {
 
   async #follow(runId: string, afterSeq: number, replay: boolean): Promise<void> {
     this.#drop(runId);
-    const sub: Subscription = { runId, lastSeq: afterSeq, buffer: [], replaying: replay, stalled: false, ended: false, unsubscribe: undefined };
-    this.#subs.set(runId, sub);
-    const unsubscribe = await this.#deps.bus.subscribe(runId, (event) => this.#live(sub, event));
-    if (this.#subs.get(runId) !== sub) {
-      unsubscribe();
-      return;
-    }
-    sub.unsubscribe = unsubscribe;
-    if (!replay) return;
-    for (;;) {
-      const page = await this.#deps.log.read(runId, this.#user.id, sub.lastSeq, REPLAY_PAGE);
-      for (const event of page) {
-        // The replay is paced by the client: it waits for the socket to drain instead of queueing past the budget.
-        while (this.#socket.bufferedAmount > this.#deps.socketByteBudget && this.#subs.get(runId) === sub && !this.#closed) {
-          await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-        }
-        if (this.#subs.get(runId) !== sub) return; // unsubscribed, stalled or replaced meanwhile
-        this.#deliver(sub, event);
-      }
-      if (page.length < REPLAY_PAGE) break;
-    }
-    this.send({ type: ControlFrame.REPLAY_COMPLETE, run_id: runId, through_seq: sub.lastSeq });
-    sub.replaying = false;
-    const buffered = sub.buffer;
-    sub.buffer = [];
-    for (const event of buffered) this.#deliver(sub, event);
-    if (sub.ended) this.#drop(runId);
-  }
-
-  #live(sub: Subscription, event: RunEvent): void {
-    if (this.#subs.get(sub.runId) !== sub) return;
-    if (sub.replaying) {
-      sub.buffer.push(event);
-      if (sub.buffer.length > MAX_HELD_EVENTS) this.#resync(sub);
-      return;
-    }
-    this.#deliver(sub, event);
-  }
-
-  /** Sends the event if it is the next one; a gap, or a full socket while live, asks the client to resubscribe. */
-  #deliver(sub: Subscription, event: RunEvent): void {
-    if (sub.stalled || event.seq <= sub.lastSeq) return;
-    const overBudget = !sub.replaying && this.#socket.bufferedAmount > this.#deps.socketByteBudget;
-    if (event.seq !== sub.lastSeq + 1 || overBudget) {
-      this.#resync(sub);
-      return;
-    }
-    this.send(event);
-    sub.lastSeq = event.seq;
-    if (!TERMINAL_EVENTS.includes(event.type)) return;
-    sub.ended = true;
-    if (!sub.replaying) this.#drop(sub.runId);
-  }
-
-  #resync(sub: Subscription): void {
-    sub.stalled = true;
-    this.send({ type: ControlFrame.RESYNC_REQUIRED, run_id: sub.runId });
-    this.#drop(sub.runId);
+    const socket = this.#socket;
+    const follower: RunFollower = new RunFollower(this.#followDeps, { runId, owner: this.#user.id, afterSeq }, {
+      get bufferedAmount() {
+        return socket.bufferedAmount;
+      },
+      send: (event) => this.send(event),
+      replayed: (throughSeq) => this.send({ type: ControlFrame.REPLAY_COMPLETE, run_id: runId, through_seq: throughSeq }),
+      lost: () => this.send({ type: ControlFrame.RESYNC_REQUIRED, run_id: runId }),
+      stopped: () => {
+        if (this.#subs.get(runId) === follower) this.#subs.delete(runId);
+      },
+    });
+    this.#subs.set(runId, follower);
+    await follower.start(replay);
   }
 
   #drop(runId: string): void {
-    const sub = this.#subs.get(runId);
-    if (sub === undefined) return;
+    const follower = this.#subs.get(runId);
+    if (follower === undefined) return;
     this.#subs.delete(runId);
-    sub.unsubscribe?.();
+    follower.stop();
   }
 
   #sendError(id: string | undefined, error: unknown): void {

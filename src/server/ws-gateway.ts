@@ -8,6 +8,8 @@ import { ApexError, toApexError } from "../protocol/errors.ts";
 import { ControlFrame, ErrorCode, PROTOCOL_VERSION, RoutePath, WS_BEARER_PREFIX, WS_SUBPROTOCOL } from "../protocol/names.ts";
 import type { EventLog } from "../store/event-log.ts";
 import type { RunRepository } from "../store/runs.ts";
+import type { InterruptBroker } from "../runtime/interrupts.ts";
+import type { ApexMetrics } from "../telemetry/metrics.ts";
 import { Authenticator } from "./auth.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import type { RunLauncher } from "./run-launcher.ts";
@@ -23,10 +25,13 @@ export interface WsGatewayOptions {
   bus: Bus;
   log: EventLog;
   runs: RunRepository;
+  interrupts: Pick<InterruptBroker, "answer">;
   frameLimitBytes: number;
   heartbeatMs: number;
   socketByteBudget: number;
   rateLimitPerMinute: number;
+  /** The open sockets are counted in this node's metrics. */
+  metrics: Pick<ApexMetrics, "trackConnections">;
   onError: (error: unknown) => void;
 }
 
@@ -74,6 +79,7 @@ export async function wsGateway(fastify: FastifyInstance, options: WsGatewayOpti
   const sockets = new Set<WebSocket>();
   const limiter = new RateLimiter(options.rateLimitPerMinute);
   const deps = { ...options };
+  options.metrics.trackConnections(() => sockets.size);
 
   await fastify.register(websocket, {
     options: {

@@ -70,6 +70,16 @@ export class ApiKeyRepository {
     return revoked.length > 0;
   }
 
+  /** Revokes every active key of the user (an admin's reset); the number revoked. */
+  async revokeAll(userId: string): Promise<number> {
+    const revoked = await this.#db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    return revoked.length;
+  }
+
   /** The owner of an active key, recording the use; null for an unknown or revoked key. */
   async authenticate(secret: string): Promise<User | null> {
     if (!secret.startsWith(SECRET_PREFIX)) return null;

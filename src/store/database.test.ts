@@ -1,14 +1,17 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../protocol/names.ts";
-import { databaseReady, openDatabase, type Database } from "./database.ts";
+import { databaseReady, MIGRATIONS_FOLDER, openDatabase, type Database } from "./database.ts";
 import { storeTargets } from "./disposable-database.ts";
 import { UserRepository } from "./users.ts";
 
-const TABLES = ["api_keys", "event_log", "messages", "runs", "threads", "users"];
+/** Every committed migration, from drizzle's journal: each must be applied exactly once. */
+const MIGRATIONS = (JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: unknown[] }).entries.length;
+const TABLES = ["api_keys", "audit_log", "catalog_versions", "corpus_retention", "event_log", "ingest_log", "interrupts", "messages", "runs", "synthetic_jobs", "threads", "users"];
 
 async function tables(database: Database): Promise<string[]> {
   const rows = await database.db.execute(sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`);
@@ -32,12 +35,12 @@ describe("openDatabase on PGlite", () => {
     dirs.push(dir);
     const first = await openDatabase({ dataDir: dir });
     expect(await tables(first)).toEqual(TABLES);
-    expect(await appliedMigrations(first)).toBe(1);
+    expect(await appliedMigrations(first)).toBe(MIGRATIONS);
     await new UserRepository(first.db).create({ email: "kept@example.com", passwordHash: "h" });
     await first.close();
 
     const second = await openDatabase({ dataDir: dir });
-    expect(await appliedMigrations(second)).toBe(1);
+    expect(await appliedMigrations(second)).toBe(MIGRATIONS);
     expect((await new UserRepository(second.db).findByEmail("kept@example.com"))?.email).toBe("kept@example.com");
     expect(await databaseReady(second)).toBe(true);
     await second.close();
@@ -66,7 +69,7 @@ describe.skipIf(postgres === undefined)("openDatabase on PostgreSQL", () => {
       const c = await openDatabase({ databaseUrl: url });
       for (const database of [scratch.database, a, b, c]) {
         expect(await tables(database)).toEqual(TABLES);
-        expect(await appliedMigrations(database)).toBe(1);
+        expect(await appliedMigrations(database)).toBe(MIGRATIONS);
         expect(database.engine).toBe("postgres");
       }
       await Promise.all([a.close(), b.close(), c.close()]);

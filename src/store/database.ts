@@ -40,9 +40,15 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
-const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
+/** The committed migrations (drizzle-kit output); `apex doctor` compares them with the applied ones. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 /** Serializes migrations of concurrently starting nodes; an arbitrary constant that only this store uses. */
 const MIGRATION_LOCK_KEY = 4_170_061_006;
+
+/** Where PGlite keeps the app store inside a data directory. */
+export function embeddedStoreDir(dataDir: string): string {
+  return join(dataDir, "store");
+}
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   return options.databaseUrl === undefined || options.databaseUrl === ""
@@ -52,7 +58,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 
 async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   let client: PGlite;
-  const dir = options.dataDir === undefined || options.dataDir === "" ? undefined : join(options.dataDir, "store");
+  const dir = options.dataDir === undefined || options.dataDir === "" ? undefined : embeddedStoreDir(options.dataDir);
   try {
     if (dir !== undefined) await mkdir(dir, { recursive: true });
     client = await PGlite.create(dir === undefined ? {} : { dataDir: dir });

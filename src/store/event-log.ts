@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql, TransactionRollbackError } from "drizzle-orm";
 import { ApexError } from "../protocol/errors.ts";
-import { RunEventSchema, type RunEvent, type WireError } from "../protocol/events.ts";
-import { ErrorCode, EventType, PROTOCOL_VERSION } from "../protocol/names.ts";
+import type { RunEvent, WireError } from "../protocol/events.ts";
+import { ErrorCode, EventType } from "../protocol/names.ts";
 import type { StoreDb } from "./database.ts";
+import { interruptedRunEnding } from "./interrupted-run.ts";
 import { RunRepository, type EndedRunStatus } from "./runs.ts";
 import { RunStatus, eventLog, runs } from "./schema.ts";
 
@@ -26,6 +27,8 @@ export interface EventLogOptions {
   maxBatch?: number;
   /** Publishing failed after commit: the events are safe in the log, followers catch up by replay. */
   onPublishError?: (error: unknown) => void;
+  /** Told of each group commit (the events stored by one INSERT): the metrics count runs, events and batches here. */
+  onCommitted?: (events: readonly RunEvent[]) => void;
 }
 
 export interface EventLogStats {
@@ -57,6 +60,7 @@ export class EventLog {
   readonly #intervalMs: number;
   readonly #maxBatch: number;
   readonly #onPublishError: (error: unknown) => void;
+  readonly #onCommitted: (events: readonly RunEvent[]) => void;
   readonly #queue: PendingAppend[] = [];
   readonly #stats: EventLogStats = { flushes: 0, events: 0, largestBatch: 0 };
   #timer: NodeJS.Timeout | undefined;
@@ -72,6 +76,7 @@ export class EventLog {
     this.#intervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.#onPublishError = options.onPublishError ?? (() => undefined);
+    this.#onCommitted = options.onCommitted ?? (() => undefined);
     if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1 || this.#intervalMs < 0) {
       throw new ApexError(ErrorCode.INVALID_CONFIG, "The event log needs a batch size ≥ 1 and a flush interval ≥ 0 ms.");
     }
@@ -107,8 +112,9 @@ export class EventLog {
   }
 
   /**
-   * Closes a run whose lease lapsed (its node died): logs `run_failed {code: "interrupted"}` with the next seq unless
-   * the log already ends with a terminal event, and ends the run row. True when this call logged the `run_failed`.
+   * Closes a run whose lease lapsed (its node died) unless its log already ends with a terminal event: logs, all or
+   * nothing, the completion of its open tool calls, the error of its open agent and `run_failed {code: "interrupted"}`
+   * (src/store/interrupted-run.ts), then ends the run row. True when this call logged the `run_failed`.
    */
   async closeInterrupted(runId: string): Promise<boolean> {
     const interrupted: WireError = {
@@ -118,31 +124,18 @@ export class EventLog {
     for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt += 1) {
       const run = await this.#runs.findExpired(runId);
       if (run === null) return false;
-      const last = await this.#lastEvent(runId);
-      const ending = last === undefined ? undefined : terminalStatus(last);
-      if (ending !== undefined) {
+      const log = await this.#readAll(runId, run.ownerId);
+      const last = log.at(-1);
+      const ended = last === undefined ? undefined : terminalStatus(last);
+      if (ended !== undefined) {
         // The run did end (or another sweeper closed it); only its row missed it. Record what the log says.
-        await this.#runs.endExpired(runId, ending.status, ending.error);
+        await this.#runs.endExpired(runId, ended.status, ended.error);
         return false;
       }
-      const event = RunEventSchema.parse({
-        v: PROTOCOL_VERSION,
-        type: EventType.RUN_FAILED,
-        event_id: this.#newEventId(),
-        run_id: runId,
-        thread_id: run.threadId,
-        seq: (last?.seq ?? 0) + 1,
-        ts: new Date().toISOString(),
-        data: { error: interrupted },
-      });
-      try {
-        // Log first, end the row second: if the second step fails, the next sweep finds the run open and finishes it.
-        await this.append(event, run.ownerId);
-      } catch (error) {
-        // Another writer took that seq (the run was alive after all): look at the log again.
-        if (!(error instanceof ApexError) || error.code !== ErrorCode.INVALID_EVENT) throw error;
-        continue;
-      }
+      const ending = interruptedRunEnding({ runId, threadId: run.threadId, log, error: interrupted, newEventId: this.#newEventId });
+      // Log first, end the row second: if the second step fails, the next sweep finds the run open and finishes it.
+      // All or nothing: when another writer took one of these seqs, the run was alive after all; look at the log again.
+      if (!(await this.#appendAtomically(ending, run.ownerId))) continue;
       await this.#runs.endExpired(runId, RunStatus.FAILED, interrupted);
       return true;
     }
@@ -186,7 +179,7 @@ export class EventLog {
   async #write(batch: PendingAppend[]): Promise<void> {
     let stored: Set<string>;
     try {
-      stored = await this.#insert(batch);
+      stored = await insertEvents(this.#db, batch);
     } catch (error) {
       const failure = new ApexError(
         ErrorCode.DATABASE_UNAVAILABLE,
@@ -211,41 +204,49 @@ export class EventLog {
       );
     }
     this.#stats.flushes += 1;
-    this.#stats.events += committed.length;
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
-    // Chained so batches reach the bus in commit order even when a publish is slow.
-    if (committed.length > 0) this.#publishing = this.#publishing.then(() => this.#bus.publish(committed)).catch(this.#onPublishError);
+    if (committed.length > 0) void this.#committed(committed);
     for (const pending of batch) if (stored.has(pending.event.event_id)) pending.resolve();
   }
 
-  /**
-   * One statement for the whole batch; a row is kept only if its run is its owner's and its seq is free. Returns the
-   * event ids actually stored: two appends with the same run and seq in one batch store one row, and only its event
-   * counts as written.
-   */
-  async #insert(batch: PendingAppend[]): Promise<Set<string>> {
-    const values = sql.join(
-      batch.map(({ event, owner }) => sql`(${event.run_id}::text, ${event.seq}::integer, ${JSON.stringify(event)}::jsonb, ${owner}::text)`),
-      sql`, `,
-    );
-    const rows = await this.#db
-      .insert(eventLog)
-      .select(
-        sql`select v.run_id, v.seq, v.envelope from (values ${values}) as v(run_id, seq, envelope, owner_id), ${runs} where ${runs.id} = v.run_id and ${runs.ownerId} = v.owner_id`,
-      )
-      .onConflictDoNothing()
-      .returning({ eventId: sql<string>`${eventLog.envelope} ->> 'event_id'` });
-    return new Set(rows.map((row) => row.eventId));
+  /** After a commit: counted, observed, and queued for the bus behind the batches committed before it. */
+  #committed(events: readonly RunEvent[]): Promise<void> {
+    this.#stats.events += events.length;
+    try {
+      this.#onCommitted(events);
+    } catch (error) {
+      // An observer's failure must not fail appends that are already committed.
+      this.#onPublishError(error);
+    }
+    // Chained so batches reach the bus in commit order even when a publish is slow.
+    this.#publishing = this.#publishing.then(() => this.#bus.publish(events)).catch(this.#onPublishError);
+    return this.#publishing;
   }
 
-  async #lastEvent(runId: string): Promise<RunEvent | undefined> {
-    const [row] = await this.#db
-      .select({ envelope: eventLog.envelope })
-      .from(eventLog)
-      .where(eq(eventLog.runId, runId))
-      .orderBy(desc(eventLog.seq))
-      .limit(1);
-    return row?.envelope as RunEvent | undefined;
+  async #readAll(runId: string, owner: string): Promise<RunEvent[]> {
+    const all: RunEvent[] = [];
+    for (;;) {
+      const page = await this.read(runId, owner, all.at(-1)?.seq ?? 0);
+      all.push(...page);
+      if (page.length < DEFAULT_READ_LIMIT) return all;
+    }
+  }
+
+  /** Stores every event or none (one transaction), then publishes them after the batches already committed. */
+  async #appendAtomically(events: readonly RunEvent[], owner: string): Promise<boolean> {
+    const stored = await this.#db
+      .transaction(async (tx) => {
+        const written = await insertEvents(tx, events.map((event) => ({ event, owner })));
+        if (written.size !== events.length) tx.rollback();
+        return true;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof TransactionRollbackError) return false;
+        throw error;
+      });
+    if (!stored) return false;
+    await this.#committed(events);
+    return true;
   }
 }
 
@@ -260,4 +261,24 @@ function terminalStatus(event: RunEvent): { status: EndedRunStatus; error: WireE
     default:
       return undefined;
   }
+}
+
+/**
+ * One statement for the whole batch; a row is kept only if its run is its owner's and its seq is free. Returns the
+ * event ids actually stored: two appends with the same run and seq in one batch store one row, and only its event
+ * counts as written.
+ */
+async function insertEvents(db: StoreDb, batch: readonly { event: RunEvent; owner: string }[]): Promise<Set<string>> {
+  const values = sql.join(
+    batch.map(({ event, owner }) => sql`(${event.run_id}::text, ${event.seq}::integer, ${JSON.stringify(event)}::jsonb, ${owner}::text)`),
+    sql`, `,
+  );
+  const rows = await db
+    .insert(eventLog)
+    .select(
+      sql`select v.run_id, v.seq, v.envelope from (values ${values}) as v(run_id, seq, envelope, owner_id), ${runs} where ${runs.id} = v.run_id and ${runs.ownerId} = v.owner_id`,
+    )
+    .onConflictDoNothing()
+    .returning({ eventId: sql<string>`${eventLog.envelope} ->> 'event_id'` });
+  return new Set(rows.map((row) => row.eventId));
 }

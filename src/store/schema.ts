@@ -42,6 +42,8 @@ export const users = pgTable(
     role: userRole("role").notNull().default(Role.USER),
     tier: userTier("tier").notNull().default(Tier.FREE),
     createdAt: createdAt(),
+    /** Set by an admin: a disabled account cannot sign in, and its tokens and API keys stop working. */
+    disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [uniqueIndex("users_email_key").on(t.email)],
 );
@@ -132,4 +134,117 @@ export const eventLog = pgTable(
     envelope: jsonb("envelope").notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
+/** Questions agents asked their run's owner (`awaiting_input`) and the first answer (`respond`); one row each. */
+export const interrupts = pgTable(
+  "interrupts",
+  {
+    id: text("id").primaryKey(),
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    prompt: text("prompt").notNull(),
+    options: jsonb("options").$type<string[]>().notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    /** Null until answered; set once (the first answer wins). */
+    decision: text("decision"),
+    payload: jsonb("payload").$type<Record<string, unknown>>(),
+    answeredAt: timestamp("answered_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("interrupts_run_idx").on(t.runId)],
+);
+
+/** Every admin action and catalog change (and every refused attempt): who, what, on what, with which parameters. */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** Null when the actor's account was deleted since; the email is kept for the record. */
+    actorId: text("actor_id").references(() => users.id, { onDelete: "set null" }),
+    actorEmail: text("actor_email").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    /** The action's parameters, secrets removed before they get here. */
+    params: jsonb("params").$type<Record<string, unknown>>().notNull(),
+    /** `ok`, or `denied` for an attempt the actor was not allowed to make. */
+    outcome: text("outcome").notNull(),
+  },
+  (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_actor_idx").on(t.actorId, t.at)],
+);
+
+/**
+ * The supply catalog, versioned: each row is a whole catalog (the model entries that extend or override the bundled
+ * prices) for one scope, `global` or a tenant (a user id). A change or a rollback writes a new version; none is edited.
+ */
+export const catalogVersions = pgTable(
+  "catalog_versions",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    scope: text("scope").notNull(),
+    version: integer("version").notNull(),
+    authorId: text("author_id").references(() => users.id, { onDelete: "set null" }),
+    authorEmail: text("author_email").notNull(),
+    reason: text("reason").notNull(),
+    entries: jsonb("entries").$type<Record<string, unknown>[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("catalog_versions_scope_version_key").on(t.scope, t.version)],
+);
+
+/** Synthetic data jobs: the workload profile a user asked for, its approval, progress and the corpus it landed as. */
+export const syntheticJobs = pgTable(
+  "synthetic_jobs",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    runId: text("run_id").references(() => runs.id, { onDelete: "set null" }),
+    profile: jsonb("profile").$type<Record<string, unknown>>().notNull(),
+    status: text("status").notNull(),
+    recordsTotal: integer("records_total").notNull(),
+    recordsDone: integer("records_done").notNull().default(0),
+    corpus: text("corpus").notNull(),
+    error: jsonb("error").$type<WireError>(),
+    createdAt: createdAt(),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("synthetic_jobs_owner_idx").on(t.ownerId, t.createdAt)],
+);
+
+/** Records each user ingested and when: what the per-day ingest quota counts. */
+export const ingestLog = pgTable(
+  "ingest_log",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    corpus: text("corpus").notNull(),
+    records: integer("records").notNull(),
+  },
+  (t) => [index("ingest_log_owner_at_idx").on(t.ownerId, t.at)],
+);
+
+/** How long a corpus keeps its usage records (days); a corpus without a row follows the server's default. */
+export const corpusRetention = pgTable(
+  "corpus_retention",
+  {
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    corpus: text("corpus").notNull(),
+    /** 0 keeps every record of the corpus, whatever the default. */
+    days: integer("days").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.corpus] })],
 );

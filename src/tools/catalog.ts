@@ -1,6 +1,8 @@
 import type { AnyTool } from "../runtime/tool.ts";
 import type { Registry } from "../runtime/registry.ts";
+import { ADMIN_TOOLS } from "./admin-tools.ts";
 import { batchApiTool } from "./batch-api.ts";
+import { catalogLookupTool, catalogUpdateTool } from "./catalog-tools.ts";
 import { contextBloatTool } from "./context-bloat.ts";
 import { modelRightsizingTool } from "./model-rightsizing.ts";
 import { outputTruncationTool } from "./output-truncation.ts";
@@ -9,6 +11,8 @@ import { promptCachingTool } from "./prompt-caching.ts";
 import { responseCachingTool } from "./response-caching.ts";
 import { retryWasteTool } from "./retry-waste.ts";
 import type { ApexServices } from "./services.ts";
+import { deleteCorpusTool, describeCorpusTool, renameCorpusTool } from "./corpus-tools.ts";
+import { planSyntheticJobTool } from "./synthetic-data.ts";
 import {
   listCorporaTool,
   unpricedModelsTool,
@@ -25,6 +29,10 @@ const DATA_TOOLS: readonly AnyTool<ApexServices>[] = [
   usagePercentilesTool,
   unpricedModelsTool,
   listCorporaTool,
+  describeCorpusTool,
+  renameCorpusTool,
+  deleteCorpusTool,
+  planSyntheticJobTool,
 ];
 
 /** One analysis per opportunity kind, in the order of analytics.md. */
@@ -39,7 +47,10 @@ export const ANALYSIS_TOOLS: readonly AnyTool<ApexServices>[] = [
   contextBloatTool,
 ];
 
-export const APEX_TOOLS: readonly AnyTool<ApexServices>[] = [...DATA_TOOLS, ...ANALYSIS_TOOLS];
+/** The supply catalog: a lookup for everyone, edits for admins (the dispatcher checks the role). */
+const CATALOG_TOOLS: readonly AnyTool<ApexServices>[] = [catalogLookupTool, catalogUpdateTool];
+
+export const APEX_TOOLS: readonly AnyTool<ApexServices>[] = [...DATA_TOOLS, ...ANALYSIS_TOOLS, ...CATALOG_TOOLS, ...ADMIN_TOOLS];
 
 export function registerApexTools(registry: Registry<AnyTool<ApexServices>>): Registry<AnyTool<ApexServices>> {
   for (const tool of APEX_TOOLS) registry.register(tool.name, tool);

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOfflineProvider } from "../llm/offline.ts";
+import { PriceBook } from "../pricing/price-book.ts";
+import { TrafficKind } from "../protocol/catalog.ts";
+import { UserExecutionContext } from "../runtime/context.ts";
 import type { AnalysisResult } from "./opportunity.ts";
 import { modelRightsizingTool } from "./model-rightsizing.ts";
 import { at, call, oneDayPeriod, openToolTestBench, type ToolTestBench } from "./tool-test-bench.ts";
@@ -54,7 +58,26 @@ describe("find_model_rightsizing", () => {
     expect(nanoOnly.opportunities).toEqual([]);
   });
 
-  it("finds nothing for an owner without data", async () => {
+  it("moves simple calls to a substitute the supply catalog declares safe for classification, however near in price", async () => {
+    const book = new PriceBook({
+      catalog: [
+        { model: "gpt-4o", provider: "openai", input_per_mtok: 2.5, output_per_mtok: 10, substitutes: [{ model: "house-small", for: [TrafficKind.CLASSIFICATION] }] },
+        // 0.4x the price of gpt-4o: too dear for a model merely listed, taken because the catalog vouches for it.
+        { model: "house-small", provider: "openai", input_per_mtok: 1, output_per_mtok: 4 },
+      ],
+    });
+    const context = UserExecutionContext.create({ userId: "bob", threadId: "t1", runId: "r1" });
+    const result = (await modelRightsizingTool.execute(modelRightsizingTool.parameters.parse({}), {
+      context,
+      signal: context.signal,
+      services: { usage: bench.store, prices: book, llm: createOfflineProvider() },
+      agentName: "test",
+      toolCallId: "c1",
+    })) as AnalysisResult;
+    expect(result.opportunities.map((o) => o.title)).toEqual(["Move bob-classify calls from gpt-4o to house-small"]);
+  });
+
+    it("finds nothing for an owner without data", async () => {
     expect(await bench.run<AnalysisResult>(modelRightsizingTool, "carol")).toEqual({ opportunities: [] });
   });
 });

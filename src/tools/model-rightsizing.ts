@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { FeatureModelRow } from "../analytics/store.ts";
+import { SIMPLE_TRAFFIC } from "../protocol/catalog.ts";
 import { OpportunityKind, ToolName } from "../protocol/names.ts";
 import type { Opportunity } from "../protocol/report.ts";
 import { blendedRate } from "../pricing/model-prices.ts";
@@ -29,6 +30,8 @@ interface Target {
   ratio: number;
   proven: boolean;
   calls: number;
+  /** The supply catalog declares it safe for simple traffic of the current model. */
+  declared?: boolean;
 }
 
 function pickTarget(row: FeatureModelRow, rows: readonly FeatureModelRow[], book: PriceBook, p: z.output<z.ZodObject<typeof THRESHOLDS>>): Target | undefined {
@@ -45,6 +48,17 @@ function pickTarget(row: FeatureModelRow, rows: readonly FeatureModelRow[], book
     })
     .sort((a, b) => b.calls - a.calls || a.ratio - b.ratio);
   if (peers[0] !== undefined) return peers[0];
+  // A substitute the supply catalog declares safe for simple traffic comes before any merely cheaper listed model.
+  const declared = book
+    .substitutesOf(row.model)
+    .filter((s) => s.for.some((kind) => (SIMPLE_TRAFFIC as readonly string[]).includes(kind)))
+    .flatMap((s) => {
+      const prices = book.lookup(s.model);
+      return prices === undefined ? [] : [{ model: prices.model, ratio: blendedRate(prices.rates) / currentRate, proven: false, calls: 0, declared: true }];
+    })
+    .filter((t) => t.ratio < 1)
+    .sort((a, b) => a.ratio - b.ratio);
+  if (declared[0] !== undefined) return declared[0];
   // The least drastic step down that is still much cheaper: quality loss grows with the price gap.
   const listed = book.cheaperModels(row.model, row.provider ?? undefined).find((c) => c.cost_ratio <= p.catalogMaxCostRatio);
   return listed === undefined ? undefined : { model: listed.prices.model, ratio: listed.cost_ratio, proven: false, calls: 0 };
@@ -94,7 +108,9 @@ export const modelRightsizingTool = defineAnalysis({
             `${row.tool_calls} tool calls.`,
           target.proven
             ? `${row.feature} already serves ${target.calls} calls on ${target.model}, so the cheaper model is known to work for it.`
-            : `${target.model} is the nearest listed model of the provider at most ${params.catalogMaxCostRatio}x the price; ` +
+            : target.declared === true
+              ? `The supply catalog declares ${target.model} a safe substitute of ${row.model} for simple traffic; no call of this feature runs on it yet.`
+              : `${target.model} is the nearest listed model of the provider at most ${params.catalogMaxCostRatio}x the price; ` +
               "no call of this feature runs on it yet, so quality is unproven.",
           "The same input and output tokens on the target model (a different tokenizer can shift them a little).",
           frame.periodNote,

@@ -5,6 +5,9 @@ import type { UserExecutionContext } from "../runtime/context.ts";
 // The slice of usage data a tool looks at. The owner is never a parameter: it is the calling user's id, taken from the
 // request context, so no tool call can reach another account's rows.
 
+/** The name rule of a corpus (a user's dataset), shared by uploads, REST and the tools. */
+export const CorpusNameSchema = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, dot, dash and underscore, starting with a letter or digit");
+
 export const ScopeParamsSchema = z.object({
   /** One dataset of the user's (default: all of them). */
   corpus: z.string().min(1).max(200).optional(),

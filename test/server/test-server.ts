@@ -5,6 +5,7 @@ import { EnvVar, RoutePath } from "../../src/protocol/names.ts";
 import { buildApp, type ApexApp } from "../../src/server/app.ts";
 import { loadServerConfig } from "../../src/server/config.ts";
 import type { StoreTarget } from "../../src/store/disposable-database.ts";
+import type { TracingOptions } from "../../src/telemetry/tracing.ts";
 
 // A real server for the tests, on port 0: PGlite in a temporary data dir, or a disposable PostgreSQL database (and
 // Redis when REDIS_URL is set) for the postgres target.
@@ -21,7 +22,7 @@ export interface Reply {
   body: Record<string, unknown>;
 }
 
-export async function startServer(target: StoreTarget, extraEnv: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(target: StoreTarget, extraEnv: Record<string, string> = {}, tracing: TracingOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "apex-server-"));
   const disposable = target.name === "postgres" ? await target.create() : undefined;
   const env: Record<string, string | undefined> = {
@@ -31,7 +32,7 @@ export async function startServer(target: StoreTarget, extraEnv: Record<string, 
     [EnvVar.REDIS_URL]: disposable === undefined ? undefined : process.env[EnvVar.REDIS_URL],
     ...extraEnv,
   };
-  const app = await buildApp(await loadServerConfig(env, { port: 0 }));
+  const app = await buildApp(await loadServerConfig(env, { port: 0 }), tracing);
   const url = await app.fastify.listen({ port: 0, host: "127.0.0.1" });
   return {
     app,
@@ -52,16 +53,29 @@ export interface SignedIn {
 }
 
 /** A server with one account, signed in. */
-export async function startSignedIn(target: StoreTarget, user: { email: string; password: string }, extraEnv: Record<string, string> = {}): Promise<SignedIn> {
-  const server = await startServer(target, extraEnv);
+export async function startSignedIn(
+  target: StoreTarget,
+  user: { email: string; password: string },
+  extraEnv: Record<string, string> = {},
+  tracing: TracingOptions = {},
+): Promise<SignedIn> {
+  const server = await startServer(target, extraEnv, tracing);
   const userId = (await server.app.auth.createUser(user.email, user.password)).id;
   const token = String((await post(server.url + RoutePath.AUTH_LOGIN, user)).body.token);
   return { server, userId, token };
 }
 
-export async function post(url: string, body: unknown, token?: string): Promise<Reply> {
+export function post(url: string, body: unknown, token?: string): Promise<Reply> {
+  return send("POST", url, body, token);
+}
+
+export function patch(url: string, body: unknown, token?: string): Promise<Reply> {
+  return send("PATCH", url, body, token);
+}
+
+async function send(method: string, url: string, body: unknown, token?: string): Promise<Reply> {
   const response = await fetch(url, {
-    method: "POST",
+    method,
     headers: { "content-type": "application/json", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
     body: JSON.stringify(body),
   });

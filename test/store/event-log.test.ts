@@ -20,6 +20,7 @@ import { EventLog } from "../../src/store/event-log.ts";
 import { RunRepository } from "../../src/store/runs.ts";
 import { RunStatus } from "../../src/store/schema.ts";
 import { seedTwoOwners } from "../../src/store/two-owners.ts";
+import { checkRunInvariants } from "../mission-critical/invariants.ts";
 
 const PIPELINE = [AgentName.TRIAGE, AgentName.DATA, AgentName.REPORT];
 
@@ -266,9 +267,14 @@ describe.each(storeTargets())("EventLog on $name through the real runtime", (tar
     expect(await log.closeInterrupted(runId)).toBe(false);
 
     const after = await log.read(runId, alice);
-    expect(after.slice(0, -1)).toEqual(before);
-    expect(after.at(-1)).toMatchObject({ type: EventType.RUN_FAILED, seq: before.length + 1, data: { error: { code: ErrorCode.INTERRUPTED } } });
+    expect(after.slice(0, before.length)).toEqual(before);
+    // the open tool call and its agent are closed before run_failed, so the stream keeps every protocol invariant
+    const ending = after.slice(before.length);
+    expect(ending.map((e) => e.type)).toEqual([EventType.TOOL_COMPLETED, EventType.AGENT_ERROR, EventType.RUN_FAILED]);
+    expect(ending[0]).toMatchObject({ data: { tool_name: "digest", ok: false, error: { code: ErrorCode.INTERRUPTED } } });
+    expect(after.at(-1)).toMatchObject({ type: EventType.RUN_FAILED, seq: before.length + 3, data: { error: { code: ErrorCode.INTERRUPTED } } });
     expectWellFormedRun(after);
+    expect(checkRunInvariants(after)).toEqual([]);
     expect(delivered.at(-1)?.type).toBe(EventType.RUN_FAILED);
     expect(await runs.get(alice, runId)).toMatchObject({ status: RunStatus.FAILED, error: { code: ErrorCode.INTERRUPTED } });
     expect((await runs.expiredRuns()).map((r) => r.id)).not.toContain(runId);

@@ -1,26 +1,14 @@
 import { ApexError, isApexError } from "../../protocol/errors.ts";
 import { ErrorCode } from "../../protocol/names.ts";
+import type { FormatName } from "../../protocol/usage-formats.ts";
 import type { UsageRecord, UsageRecordInput } from "../record.ts";
 
 // What an ingest format is: a name, a shape check used by auto detection, and a pure mapper from one source item
 // (one parsed JSON value, or one CSV row as a header→value object) to zero or more canonical records; and, where the
 // format can hold one call, the inverse writer (canonical record → the item the provider's export holds).
 
-/** The supported formats, in the order auto detection tries them (most specific shape first). */
-export const FORMAT_NAMES = [
-  "otel",
-  "openai-usage",
-  "anthropic-usage",
-  "openai",
-  "anthropic",
-  "langfuse",
-  "helicone",
-  "litellm",
-  "azure-trace",
-  "mooncake",
-  "canonical",
-] as const;
-export type FormatName = (typeof FORMAT_NAMES)[number];
+// The format names are a wire value (`?format=` of the upload route), so they live in the protocol layer.
+export { FORMAT_NAMES, type FormatName } from "../../protocol/usage-formats.ts";
 
 /** A loosely typed source object: a JSON object or a CSV row keyed by header. */
 export type SourceItem = Readonly<Record<string, unknown>>;

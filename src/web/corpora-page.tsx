@@ -1,0 +1,225 @@
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { count, usd } from "../protocol/money.ts";
+import type { CorpusSummary } from "../protocol/rest.ts";
+import type { ApiClient, CorpusDescription, SyntheticJob } from "./api.ts";
+import { saveFile } from "./file-download.ts";
+import { ProblemLine, usePageProblem } from "./page-problem.tsx";
+
+// A user's datasets (corpora): uploads, demo data and generated sets. Describe one (records, period, models, features),
+// rename it, delete it with its usage rows (after a confirmation), download it as canonical JSONL. Below, the synthetic
+// data jobs with their status and progress, refreshed while one is still going.
+
+interface CorporaPageProps {
+  api: ApiClient;
+  /** Called after a rename or deletion: what is loaded has changed. */
+  onChanged(): void;
+}
+
+const POLL_MS = 2000;
+const ACTIVE_JOBS = new Set(["pending_approval", "running"]);
+
+function day(iso: string | null | undefined): string {
+  return iso === null || iso === undefined ? "?" : iso.slice(0, 10);
+}
+
+function Description({ corpus }: { corpus: CorpusDescription }) {
+  return (
+    <div className="corpus-details" data-testid="corpus-details">
+      <p className="muted small">
+        {count(corpus.records)} records · {count(corpus.calls)} calls · {day(corpus.period?.from)} to {day(corpus.period?.to)} ·{" "}
+        {corpus.cost_usd === null ? "cost unknown" : usd(corpus.cost_usd)} · {count(corpus.input_tokens)} input / {count(corpus.output_tokens)} output tokens
+      </p>
+      <div className="cards">
+        {(["models", "features"] as const).map((part) => (
+          <div key={part}>
+            <h4>{part === "models" ? "Models" : "Features"}</h4>
+            <ul className="models">
+              {corpus[part].slice(0, 8).map((p) => (
+                <li key={p.name ?? "(none)"}>
+                  <span>{p.name ?? "(none)"}</span>
+                  <span className="muted">{count(p.calls)} calls</span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function JobRow({ job }: { job: SyntheticJob }) {
+  const share = job.records_total === 0 ? 0 : job.records_done / job.records_total;
+  return (
+    <tr data-testid="synthetic-job" data-status={job.status} data-corpus={job.corpus}>
+      <td className="small">{new Date(job.created_at).toLocaleString()}</td>
+      <td>{job.corpus}</td>
+      <td>
+        <span className={`pill job-${job.status}`}>{job.status.replace("_", " ")}</span>
+        {job.error !== null && <span className="bad small"> {job.error.message}</span>}
+      </td>
+      <td className="job-progress">
+        <progress max={1} value={share} /> <span className="small muted">{count(job.records_done)} / {count(job.records_total)}</span>
+      </td>
+    </tr>
+  );
+}
+
+export function CorporaPage({ api, onChanged }: CorporaPageProps) {
+  const [corpora, setCorpora] = useState<CorpusSummary[]>([]);
+  const [jobs, setJobs] = useState<SyntheticJob[]>([]);
+  const [open, setOpen] = useState<CorpusDescription | null>(null);
+  const [renaming, setRenaming] = useState<{ from: string; to: string } | null>(null);
+  const { problem, fail, clear } = usePageProblem();
+
+  const refresh = useCallback(async () => {
+    try {
+      const [list, jobList] = await Promise.all([api.corpora(), api.syntheticJobs()]);
+      setCorpora(list);
+      setJobs(jobList);
+    } catch (error) {
+      fail(error);
+    }
+  }, [api, fail]);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  // a job still going lands as a corpus when done: poll until none is
+  const active = jobs.some((job) => ACTIVE_JOBS.has(job.status));
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => void refresh(), POLL_MS);
+    return () => clearInterval(timer);
+  }, [active, refresh]);
+
+  async function act(work: () => Promise<void>) {
+    try {
+      await work();
+      clear();
+      await refresh();
+      onChanged();
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  function rename(event: FormEvent) {
+    event.preventDefault();
+    if (renaming === null) return;
+    void act(async () => {
+      await api.renameCorpus(renaming.from, renaming.to.trim());
+      setRenaming(null);
+      setOpen(null);
+    });
+  }
+
+  return (
+    <section className="admin-page" data-testid="corpora-page">
+      <header className="page-head">
+        <h1>Datasets</h1>
+        <p className="muted">Your workload corpora: uploads, demo data and generated sets. An analysis can be scoped to one.</p>
+      </header>
+      <ProblemLine problem={problem} testId="corpora-error" />
+      <div className="card">
+        {corpora.length === 0 ? (
+          <p className="muted">No dataset yet. Upload usage data, load the demo, or ask the chat to generate one.</p>
+        ) : (
+          <table className="admin-table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th className="num">Records</th>
+                <th>Period</th>
+                <th className="num">Cost</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {corpora.map((c) => (
+                <tr key={c.corpus} data-testid="corpus" data-corpus={c.corpus}>
+                  <td>
+                    {renaming?.from === c.corpus ? (
+                      <form className="inline-form" onSubmit={rename}>
+                        <input required pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" aria-label="New name" value={renaming.to} onChange={(e) => setRenaming({ ...renaming, to: e.target.value })} />
+                        <button type="submit" className="secondary">
+                          Rename
+                        </button>
+                        <button type="button" className="link" onClick={() => setRenaming(null)}>
+                          Cancel
+                        </button>
+                      </form>
+                    ) : (
+                      <button className="link" onClick={() => void api.corpus(c.corpus).then(setOpen, fail)}>
+                        {c.corpus}
+                      </button>
+                    )}
+                  </td>
+                  <td className="num">{count(c.records)}</td>
+                  <td className="small">
+                    {day(c.from)} to {day(c.to)}
+                  </td>
+                  <td className="num">{c.cost_usd === null ? "—" : usd(c.cost_usd)}</td>
+                  <td className="row-actions">
+                    <button className="link" onClick={() => setRenaming({ from: c.corpus, to: c.corpus })}>
+                      Rename
+                    </button>
+                    <button
+                      className="link"
+                      data-testid="corpus-export"
+                      onClick={() => void api.exportCorpus(c.corpus).then((file) => saveFile(file.blob, file.name), fail)}
+                    >
+                      Export
+                    </button>
+                    <button
+                      className="link danger-text"
+                      onClick={() => {
+                        if (window.confirm(`Delete "${c.corpus}" and its ${count(c.records)} records? This cannot be undone.`)) {
+                          void act(async () => {
+                            await api.deleteCorpus(c.corpus);
+                            if (open?.corpus === c.corpus) setOpen(null);
+                          });
+                        }
+                      }}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {open !== null && (
+          <>
+            <h3>{open.corpus}</h3>
+            <Description corpus={open} />
+          </>
+        )}
+      </div>
+      <div className="card" data-testid="synthetic-jobs">
+        <h2>Synthetic data jobs</h2>
+        {jobs.length === 0 ? (
+          <p className="muted">None yet. Ask in the chat, e.g. “generate 20k records of a support-chat workload with caching waste”.</p>
+        ) : (
+          <table className="admin-table">
+            <thead>
+              <tr>
+                <th>Started</th>
+                <th>Dataset</th>
+                <th>Status</th>
+                <th>Progress</th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.map((job) => (
+                <JobRow key={job.job_id} job={job} />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </section>
+  );
+}
