@@ -27,6 +27,7 @@ import { corporaRoutes } from "./corpora-routes.ts";
 import type { ServerConfig } from "./config.ts";
 import { demoRoutes } from "./demo-routes.ts";
 import { healthRoutes } from "./health-routes.ts";
+import { trackConnections } from "./http-close.ts";
 import { StoreInterruptBroker } from "./interrupt-broker.ts";
 import { meteredBus } from "./metered-bus.ts";
 import { metricsRoutes } from "./metrics-routes.ts";
@@ -95,6 +96,7 @@ export async function buildApp(config: ServerConfig, tracingOptions: TracingOpti
   const logger: FastifyBaseLogger = createLogger(config.logLevel, () => tracing.logFields());
   tracing.logRunsTo(logger);
   const fastify = Fastify({ loggerInstance: logger, bodyLimit: config.frameLimitBytes });
+  const http = trackConnections(fastify.server);
   const onError = (error: unknown) => fastify.log.error({ err: error }, "apex server error");
   const closers: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
@@ -215,7 +217,7 @@ export async function buildApp(config: ServerConfig, tracingOptions: TracingOpti
       close: () =>
         (closing ??= (async () => {
           await launcher.shutdown(config.shutdownDeadlineMs);
-          await fastify.close();
+          await http.close(() => fastify.close());
           await closeAll();
         })()),
     };

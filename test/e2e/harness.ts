@@ -33,6 +33,9 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 const READY_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 45_000;
+/** One /ready probe: a server that accepted the connection but never answers must not stall the wait. */
+const PROBE_TIMEOUT_MS = 5_000;
 const BUILD_TIMEOUT_MS = 180_000;
 const STALE_LOCK_MS = 5 * 60_000;
 const OUTPUT_KEPT_CHARS = 20_000;
@@ -146,7 +149,7 @@ async function startApex(extraEnv: Record<string, string> = {}): Promise<ApexPro
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (started.exitCode !== null) throw new Error(`apex serve exited with ${started.exitCode}:\n${output}`);
-      const ready = await fetch(url + RoutePath.READY).then((r) => r.status === 200, () => false);
+      const ready = await fetch(url + RoutePath.READY, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).then((r) => r.status === 200, () => false);
       if (ready) return;
       await sleep(200);
     }
@@ -158,7 +161,12 @@ async function startApex(extraEnv: Record<string, string> = {}): Promise<ApexPro
     if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise((resolve) => running.once("exit", resolve));
     running.kill(signal);
+    // A graceful stop is bounded by the run deadline plus the HTTP grace; past this one something holds the process.
+    const late = await Promise.race([exited.then(() => false), sleep(STOP_TIMEOUT_MS).then(() => true)]);
+    if (!late) return;
+    running.kill("SIGKILL");
     await exited;
+    throw new Error(`apex serve did not exit within ${STOP_TIMEOUT_MS} ms of ${signal}; killed it:\n${output}`);
   };
 
   try {

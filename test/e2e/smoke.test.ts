@@ -28,4 +28,4 @@ it("loads again after the server restarts on the same data dir", async () => {
   await e2e.page.reload();
   await e2e.page.getByTestId("setup-form").waitFor({ state: "visible" });
   expect(e2e.pageErrors).toEqual([]);
-}, 120_000);
+}, 180_000);

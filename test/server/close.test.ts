@@ -1,3 +1,4 @@
+import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { RoutePath } from "../../src/protocol/names.ts";
 import { openDatabase } from "../../src/store/database.ts";
@@ -28,5 +29,21 @@ describe("closing the app", () => {
     const reopened = await openDatabase({ dataDir: server.dataDir });
     await reopened.close();
     await server.stop();
+  });
+
+  it("is not held open by a connection that never sent a request (a browser's preconnect)", async () => {
+    const pglite = storeTargets().find((t) => t.name === "pglite");
+    if (pglite === undefined) throw new Error("the PGlite store target is always available");
+    const server = await startServer(pglite);
+    const { port } = new URL(server.url);
+    const preconnected = await new Promise<Socket>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () => resolve(socket));
+      socket.once("error", reject);
+    });
+    const dropped = new Promise<void>((resolve) => preconnected.once("close", () => resolve()));
+    // Before the fix this close waited until the client hung up (minutes for Chromium, forever for this socket).
+    await server.stop();
+    await dropped;
+    expect(preconnected.destroyed).toBe(true);
   });
 });
