@@ -8,7 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 /** How long the requests in flight may take to finish once the server stops accepting. */
-export const HTTP_CLOSE_GRACE_MS = 5_000;
+const HTTP_CLOSE_GRACE_MS = 5_000;
 
 export interface HttpCloser {
   /** Runs `close` (the framework's graceful close), destroying unused sockets at once and the rest after the grace. */
