@@ -136,7 +136,8 @@ export async function buildApp(config: ServerConfig, tracingOptions: TracingOpti
       telemetry: { tracing, metrics },
     });
     const { nodeId, leaseMs, leaseRenewMs: renewMs, sweepMs } = config;
-    const leases = new RunLeases({ runs: new RunRepository(database.db), log, nodeId, leaseMs, renewMs, sweepMs, onError });
+    const afterSweep = () => synthetic.endOrphaned();
+    const leases = new RunLeases({ runs: new RunRepository(database.db), log, nodeId, leaseMs, renewMs, sweepMs, afterSweep, onError });
     leases.start();
     closers.push(() => leases.stop());
     const retention = new Retention({

@@ -14,6 +14,8 @@ export interface RunLeasesOptions {
   renewMs: number;
   /** The mean interval between sweeps; each wait is drawn between half and one and a half of it. */
   sweepMs: number;
+  /** Work each sweep does after closing dead runs: ending what they left open (their synthetic data jobs). */
+  afterSweep?: () => Promise<unknown>;
   onError?: (error: unknown) => void;
 }
 
@@ -81,6 +83,7 @@ export class RunLeases {
         this.#onError(error);
       }
     }
+    await this.#options.afterSweep?.().catch(this.#onError);
     return closed;
   }
 

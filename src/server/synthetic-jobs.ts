@@ -3,6 +3,7 @@ import { NO_WASTE, SAAS_WASTE_RATES } from "../analytics/generator/saas-scenario
 import { generateWorkload } from "../analytics/generator/workload.ts";
 import { readUsageLines } from "../analytics/read-usage.ts";
 import { toApexError } from "../protocol/errors.ts";
+import { ErrorCode } from "../protocol/names.ts";
 import type { StoreDb } from "../store/database.ts";
 import { SyntheticJobRepository, type SyntheticJob } from "../store/synthetic-jobs.ts";
 import { UserRepository } from "../store/users.ts";
@@ -112,6 +113,18 @@ export class SyntheticJobService implements SyntheticJobs {
       await this.#jobs.finish(owner, jobId, SyntheticJobStatus.FAILED, { error: toApexError(error).toWire() });
       throw error;
     }
+  }
+
+  /**
+   * Ends the jobs whose run is over while they are still asked about or generating (their node died mid-job): failed,
+   * `interrupted`, so the jobs page never shows one "running" forever. Run by the lease sweeper after it closes dead runs.
+   */
+  async endOrphaned(): Promise<string[]> {
+    const open = [SyntheticJobStatus.PENDING_APPROVAL, SyntheticJobStatus.RUNNING];
+    return this.#jobs.endOrphaned(open, SyntheticJobStatus.FAILED, {
+      code: ErrorCode.INTERRUPTED,
+      message: "The server running this job stopped before it finished; the records generated so far were not kept. Ask again to run it anew.",
+    });
   }
 
   async #auditApproval(owner: string, jobId: string, decision: string, profile: WorkloadProfile): Promise<void> {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, notExists, sql } from "drizzle-orm";
 import type { WireError } from "../protocol/events.ts";
 import type { StoreDb } from "./database.ts";
-import { syntheticJobs } from "./schema.ts";
+import { RunStatus, runs, syntheticJobs } from "./schema.ts";
 
 // Synthetic data jobs, one row each, always read and written through their owner: another user's job is not found.
 // A job belongs to the run that plans it (REST may open the row first, the run's agent then takes it over).
@@ -58,5 +58,26 @@ export class SyntheticJobRepository {
       .update(syntheticJobs)
       .set({ status, ...change, finishedAt: sql`now()` })
       .where(and(eq(syntheticJobs.ownerId, ownerId), eq(syntheticJobs.id, id)));
+  }
+
+  /**
+   * Ends, as `status` with `error`, every job still in one of `openStatuses` whose run is over or gone: a job lives
+   * inside its run, so such a job was left open by a node that died (or a run closed before it could end the job).
+   * Returns the ids ended, across all owners (the sweeper's view).
+   */
+  async endOrphaned(openStatuses: readonly string[], status: string, error: WireError): Promise<string[]> {
+    // No live (queued or running) run of that id: ended, deleted by retention (run_id set null), or never there.
+    const runOver = notExists(
+      this.#db
+        .select({ id: runs.id })
+        .from(runs)
+        .where(and(eq(runs.id, syntheticJobs.runId), inArray(runs.status, [RunStatus.QUEUED, RunStatus.RUNNING]))),
+    );
+    const rows = await this.#db
+      .update(syntheticJobs)
+      .set({ status, error, finishedAt: sql`now()` })
+      .where(and(inArray(syntheticJobs.status, [...openStatuses]), runOver))
+      .returning({ id: syntheticJobs.id });
+    return rows.map((row) => row.id);
   }
 }
