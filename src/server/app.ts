@@ -24,6 +24,7 @@ import { auditRoutes } from "./audit-routes.ts";
 import { AuditTrail } from "./audit-trail.ts";
 import { catalogRoutes } from "./catalog-routes.ts";
 import { corporaRoutes } from "./corpora-routes.ts";
+import { CorpusService } from "./corpus-service.ts";
 import type { ServerConfig } from "./config.ts";
 import { demoRoutes } from "./demo-routes.ts";
 import { healthRoutes } from "./health-routes.ts";
@@ -121,6 +122,9 @@ export async function buildApp(config: ServerConfig, tracingOptions: TracingOpti
     const audit = new AuditTrail(database.db, onError);
     const accounts = new AccountAdministration(database.db, audit);
     const quotas = new Quotas(database.db, quotaTable(config));
+    const corpusRetention = new CorpusRetentionRepository(database.db);
+    // Corpus renames and deletions, the same for REST and chat: settings moved or dropped, audit log written.
+    const corpora = new CorpusService({ db: database.db, usage, retention: corpusRetention, audit });
     const synthetic = new SyntheticJobService({ db: database.db, usage, prices: new PriceBook(), quotas, metrics, audit });
     const factory = createApexFactory({
       usage,
@@ -131,6 +135,7 @@ export async function buildApp(config: ServerConfig, tracingOptions: TracingOpti
       interrupts,
       admin: accounts,
       synthetic,
+      corpora,
       approvalTtlMs: config.approvalTtlMs,
       onToolDenied: audit.toolDenied,
       telemetry: { tracing, metrics },
@@ -148,7 +153,7 @@ export async function buildApp(config: ServerConfig, tracingOptions: TracingOpti
       onCompacted: ({ runs, events }) => fastify.log.info({ runs, events }, "retention compacted finished runs"),
       usage: {
         store: usage,
-        settings: new CorpusRetentionRepository(database.db),
+        settings: corpusRetention,
         defaultDays: config.usageRetentionDays,
         acrossNodes: config.databaseUrl !== undefined,
         onPruned: ({ corpora, records }) => fastify.log.info({ corpora, records }, "retention deleted old usage records"),
@@ -186,7 +191,7 @@ export async function buildApp(config: ServerConfig, tracingOptions: TracingOpti
     await fastify.register(auditRoutes, { auth, db: database.db, audit });
     await fastify.register(quotaRoutes, { auth, quotas });
     await fastify.register(catalogRoutes, { auth, catalog, db: database.db, log, launcher });
-    await fastify.register(corporaRoutes, { auth, usage, audit, retention: new CorpusRetentionRepository(database.db) });
+    await fastify.register(corporaRoutes, { auth, usage, audit, retention: corpusRetention, corpora });
     await fastify.register(syntheticJobRoutes, { auth, launcher, jobs: synthetic });
     await fastify.register(aguiRoutes, { auth, db: database.db, launcher, bus, log, byteBudget: config.socketByteBudget, onError });
     await fastify.register(wsGateway, {

@@ -3,21 +3,23 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { UsageStore } from "../analytics/store.ts";
 import { RoutePath } from "../protocol/names.ts";
 import type { CorpusRetentionRepository } from "../store/corpus-retention.ts";
-import { checkRename, corpusNotFound as notFound } from "../tools/corpus-tools.ts";
+import { checkRename, corpusNotFound as notFound } from "../tools/corpus-administration.ts";
+import type { CorpusService } from "./corpus-service.ts";
 import { AuditAction } from "./audit-actions.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { Authenticator, type AuthUser } from "./auth.ts";
 
 // A user's datasets (corpora) over REST: list, describe, rename, delete with their usage rows, export as canonical
 // JSONL streamed page by page. Only the caller's own: another user's corpus answers 404 exactly like a missing one.
-// Renames and deletions are written to the audit log.
+// Renames and deletions go through the CorpusService the chat tools use too (settings moved, audit log written).
 
 export interface CorporaRoutesOptions {
   auth: Authenticator;
   usage: UsageStore;
   audit: Pick<AuditTrail, "record">;
   /** Each corpus's own retention (days of records kept; null = the server's default). */
-  retention: Pick<CorpusRetentionRepository, "get" | "set" | "rename">;
+  retention: Pick<CorpusRetentionRepository, "get" | "set">;
+  corpora: CorpusService;
 }
 
 /** Up to 100 years; 0 keeps every record whatever the server's default. */
@@ -69,7 +71,7 @@ const oneCorpus = { 200: { type: "object", required: ["corpus"], properties: { c
 
 
 export async function corporaRoutes(fastify: FastifyInstance, options: CorporaRoutesOptions): Promise<void> {
-  const { usage, audit, retention } = options;
+  const { usage, audit, retention, corpora } = options;
   const described = async (owner: string, corpus: string) => {
     const description = await usage.describeCorpus(owner, corpus);
     return description === null ? null : { ...description, retention_days: await retention.get(owner, corpus) };
@@ -107,11 +109,7 @@ export async function corporaRoutes(fastify: FastifyInstance, options: CorporaRo
         await retention.set(user.id, corpus, days);
         await audit.record(user, { action: AuditAction.CORPUS_RETENTION, target: corpus, params: { retention_days: days } });
       }
-      if (name !== corpus) {
-        const records = await usage.renameCorpus(user.id, corpus, name);
-        await retention.rename(user.id, corpus, name);
-        await audit.record(user, { action: AuditAction.CORPUS_RENAME, target: corpus, params: { name, records } });
-      }
+      if (name !== corpus) await corpora.rename(user.id, corpus, name);
       return { corpus: await described(user.id, name) };
     },
   );
@@ -122,10 +120,7 @@ export async function corporaRoutes(fastify: FastifyInstance, options: CorporaRo
     async (request) => {
     const user = await caller(request);
     const { corpus } = request.params;
-    const deleted = await usage.deleteCorpus(user.id, corpus);
-    if (deleted === 0) throw notFound(corpus);
-    await audit.record(user, { action: AuditAction.CORPUS_DELETE, target: corpus, params: { deleted_records: deleted } });
-    return { corpus, deleted_records: deleted };
+    return { corpus, deleted_records: await corpora.delete(user.id, corpus) };
     },
   );
 

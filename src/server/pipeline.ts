@@ -14,6 +14,7 @@ import type { ToolDeniedHook } from "../runtime/tool-dispatcher.ts";
 import type { ApexTracing } from "../telemetry/tracing.ts";
 import { registerApexTools } from "../tools/catalog.ts";
 import type { ApexServices } from "../tools/services.ts";
+import type { CorpusAdministration } from "../tools/corpus-administration.ts";
 import type { SyntheticJobs } from "../tools/synthetic-jobs.ts";
 import type { UserAdministration } from "../tools/user-administration.ts";
 import { tracedLlm, type LlmTelemetry } from "./traced-llm.ts";
@@ -31,6 +32,8 @@ export interface ApexPipelineOptions {
   interrupts?: InterruptBroker;
   /** Account administration for the admin tools (a server's; absent, those tools fail). */
   admin?: UserAdministration;
+  /** Renaming and deleting corpora with their settings, audited (a server's; absent, the usage store alone). */
+  corpora?: CorpusAdministration;
   /** Synthetic data jobs (a server's; absent, the Synthetic Data agent says they need the server). */
   synthetic?: SyntheticJobs;
   /** How long an agent's approval question stays open. */
@@ -54,6 +57,7 @@ export function createApexFactory(options: ApexPipelineOptions): ExecutionEngine
     llm: telemetry === undefined ? llm : tracedLlm(llm, telemetry),
     ...(options.admin === undefined ? {} : { admin: options.admin }),
     ...(options.synthetic === undefined ? {} : { synthetic: options.synthetic }),
+    ...(options.corpora === undefined ? {} : { corpora: options.corpora }),
     ...(options.approvalTtlMs === undefined ? {} : { approvalTtlMs: options.approvalTtlMs }),
   };
   return new ExecutionEngineFactory<ApexServices>({

@@ -39,8 +39,13 @@ export class CorpusRetentionRepository {
     return row?.days ?? null;
   }
 
-  /** Moves the setting along with a renamed corpus. */
+  /**
+   * Moves the setting along with a renamed corpus. A setting already under the new name is a leftover (the new name is
+   * checked to be free of records before a rename) and gives way, instead of failing the rename on the unique key.
+   */
   async rename(ownerId: string, corpus: string, name: string): Promise<void> {
+    if (name === corpus) return;
+    await this.#db.delete(corpusRetention).where(and(eq(corpusRetention.ownerId, ownerId), eq(corpusRetention.corpus, name)));
     await this.#db
       .update(corpusRetention)
       .set({ corpus: name, updatedAt: new Date() })

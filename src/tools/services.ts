@@ -3,6 +3,7 @@ import type { LlmProvider } from "../llm/provider.ts";
 import type { PriceBook } from "../pricing/price-book.ts";
 import type { CatalogPin } from "../protocol/catalog.ts";
 import type { CatalogAccess } from "./catalog-access.ts";
+import type { CorpusAdministration } from "./corpus-administration.ts";
 import type { SyntheticJobs } from "./synthetic-jobs.ts";
 import type { UserAdministration } from "./user-administration.ts";
 
@@ -25,6 +26,8 @@ export interface ApexServices {
   synthetic?: SyntheticJobs;
   /** How long an agent's approval question stays open (a server's setting; a default otherwise). */
   approvalTtlMs?: number;
+  /** Renaming and deleting corpora with their settings, audited (on a server; absent: the usage store alone). */
+  corpora?: CorpusAdministration;
   /** Account administration, audited (on a server; absent in `apex analyze`). */
   admin?: UserAdministration;
 }

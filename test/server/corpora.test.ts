@@ -106,7 +106,7 @@ describe.each(storeTargets())("corpora over REST on $name", (target) => {
     ]);
   });
 
-  it("describes, renames and deletes from chat, deleting only once approved", async () => {
+  it("describes, renames and deletes from chat, deleting only once approved; settings follow, audited like REST", async () => {
     await server.app.usage.insert(ownerId, "chat-set", [1, 2, 3].map((n) => ({ id: `chat-${n}`, timestamp: `2025-02-0${n}T00:00:00Z`, model: "gpt-4o", feature: "chat", input_tokens: 100, output_tokens: 10, status: "success" as const, num_requests: 1, computed_cost_usd: 0.01, cost_mismatch: false })));
     const client = TestClient.open(server.url, token);
     await client.next((f) => f.type === ControlFrame.WELCOME);
@@ -127,8 +127,15 @@ describe.each(storeTargets())("corpora over REST on $name", (target) => {
     };
     try {
       expect(await reportOf(await chat("describe dataset chat-set"))).toContain('"chat-set" holds 3 records');
+      expect(await call("PATCH", corpusUrl("chat-set"), token, { retention_days: 30 })).toMatchObject({ status: 200 });
       expect(await reportOf(await chat("rename dataset chat-set to chat-old"))).toContain('to "chat-old"');
       expect(await server.app.usage.count({ owner: ownerId, corpus: "chat-old" })).toBe(3);
+      // The corpus's retention setting moved with it, and the chat rename is in the audit log like a REST one.
+      expect((await get(corpusUrl("chat-old"), token)).body.corpus).toMatchObject({ retention_days: 30 });
+      const audit = new AuditLogRepository(server.app.database.db);
+      expect(await audit.query({ action: AuditAction.CORPUS_RENAME, actorId: ownerId, limit: 1 })).toEqual([
+        expect.objectContaining({ actorEmail: OWNER.email, target: "chat-set", params: { name: "chat-old", records: 3 }, outcome: "ok" }),
+      ]);
 
       const declined = await chat("delete the chat-old dataset");
       const first = await client.next((f) => f.run_id === declined && f.type === EventType.AWAITING_INPUT);
@@ -141,6 +148,12 @@ describe.each(storeTargets())("corpora over REST on $name", (target) => {
       expect(await send({ type: ClientCommand.RESPOND, interrupt_id: (second.data as { interrupt_id: string }).interrupt_id, decision: Decision.APPROVE })).toMatchObject({ status: "accepted" });
       expect(await reportOf(approved)).toContain("Deleted the dataset \"chat-old\" and its 3 records");
       expect(await server.app.usage.count({ owner: ownerId, corpus: "chat-old" })).toBe(0);
+      expect(await audit.query({ action: AuditAction.CORPUS_DELETE, actorId: ownerId, limit: 1 })).toEqual([
+        expect.objectContaining({ target: "chat-old", params: { deleted_records: 3 }, outcome: "ok" }),
+      ]);
+      // The setting went with the corpus: a new corpus of the same name starts on the server's default.
+      await server.app.usage.insert(ownerId, "chat-old", [{ id: "again-1", timestamp: "2025-03-01T00:00:00Z", model: "gpt-4o", input_tokens: 1, output_tokens: 1, status: "success", num_requests: 1, computed_cost_usd: null, cost_mismatch: false }]);
+      expect((await get(corpusUrl("chat-old"), token)).body.corpus).toMatchObject({ records: 1, retention_days: null });
     } finally {
       client.socket.terminate();
     }

@@ -1,0 +1,51 @@
+import type { UsageStore } from "../analytics/store.ts";
+import type { CorpusRetentionRepository } from "../store/corpus-retention.ts";
+import type { StoreDb } from "../store/database.ts";
+import { UserRepository } from "../store/users.ts";
+import { usageCorpusAdministration, type CorpusAdministration } from "../tools/corpus-administration.ts";
+import { AuditAction } from "./audit-actions.ts";
+import type { AuditTrail } from "./audit-trail.ts";
+
+// Renaming and deleting a user's corpus on a server, for the REST routes and the chat tools alike: the usage rows,
+// then the corpus's own retention setting (moved with a rename, dropped with a delete so a new corpus of the same name
+// does not inherit it), then the audit log.
+
+export interface CorpusServiceOptions {
+  db: StoreDb;
+  usage: Pick<UsageStore, "listCorpora" | "renameCorpus" | "deleteCorpus">;
+  retention: Pick<CorpusRetentionRepository, "set" | "rename">;
+  audit: Pick<AuditTrail, "record">;
+}
+
+export class CorpusService implements CorpusAdministration {
+  readonly #records: CorpusAdministration;
+  readonly #users: UserRepository;
+  readonly #options: CorpusServiceOptions;
+
+  constructor(options: CorpusServiceOptions) {
+    this.#records = usageCorpusAdministration(options.usage);
+    this.#users = new UserRepository(options.db);
+    this.#options = options;
+  }
+
+  async rename(owner: string, corpus: string, name: string): Promise<number> {
+    const records = await this.#records.rename(owner, corpus, name);
+    if (name !== corpus) {
+      await this.#options.retention.rename(owner, corpus, name);
+      await this.#options.audit.record(await this.#actor(owner), { action: AuditAction.CORPUS_RENAME, target: corpus, params: { name, records } });
+    }
+    return records;
+  }
+
+  async delete(owner: string, corpus: string): Promise<number> {
+    const deleted = await this.#records.delete(owner, corpus);
+    await this.#options.retention.set(owner, corpus, null);
+    await this.#options.audit.record(await this.#actor(owner), { action: AuditAction.CORPUS_DELETE, target: corpus, params: { deleted_records: deleted } });
+    return deleted;
+  }
+
+  async #actor(owner: string): Promise<{ id: string | null; email: string }> {
+    const user = await this.#users.findById(owner);
+    return { id: user?.id ?? null, email: user?.email ?? `unknown user ${owner}` };
+  }
+}
