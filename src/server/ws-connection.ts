@@ -13,6 +13,25 @@ import type { RunLauncher } from "./run-launcher.ts";
 // One authenticated socket: it parses and answers commands in arrival order, and follows runs (one RunFollower per run:
 // bus first, then the log's replay, then live events; a lost event asks the client to resubscribe with resync_required).
 
+/**
+ * The wire text of run events, shared by every socket of the gateway. The bus hands each follower on this node the
+ * same event object, so that object keys its text: an event followed by 50 sockets is serialised once, and its text
+ * goes with it. Events replayed from the log are read per socket (distinct objects), so each is serialised for the one
+ * socket that reads it.
+ */
+export class EventTexts {
+  readonly #texts = new WeakMap<RunEvent, string>();
+
+  of(event: RunEvent): string {
+    let text = this.#texts.get(event);
+    if (text === undefined) {
+      text = JSON.stringify(event);
+      this.#texts.set(event, text);
+    }
+    return text;
+  }
+}
+
 /** What a connection needs of its socket (ws's WebSocket has it); the gateway alone deals with ws itself. */
 export interface ConnectionSocket {
   readonly readyState: number;
@@ -32,6 +51,8 @@ export interface ConnectionDeps {
   interrupts: Pick<InterruptBroker, "answer">;
   frameLimitBytes: number;
   socketByteBudget: number;
+  /** The node's one cache of event texts. */
+  texts: EventTexts;
   onError: (error: unknown) => void;
 }
 
@@ -82,9 +103,8 @@ export class WsConnection {
     for (const runId of [...this.#subs.keys()]) this.#drop(runId);
   }
 
-  send(frame: ControlFrameMessage | RunEvent): void {
-    if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
-    this.#socket.send(JSON.stringify(frame));
+  send(frame: ControlFrameMessage): void {
+    this.#sendText(JSON.stringify(frame));
   }
 
   sendError(id: string | undefined, error: unknown): void {
@@ -178,7 +198,7 @@ export class WsConnection {
       get bufferedAmount() {
         return socket.bufferedAmount;
       },
-      send: (event) => this.send(event),
+      send: (event) => this.#sendText(this.#deps.texts.of(event)),
       replayed: (throughSeq) => this.send({ type: ControlFrame.REPLAY_COMPLETE, run_id: runId, through_seq: throughSeq }),
       lost: () => this.send({ type: ControlFrame.RESYNC_REQUIRED, run_id: runId }),
       stopped: () => {
@@ -194,6 +214,12 @@ export class WsConnection {
     if (follower === undefined) return;
     this.#subs.delete(runId);
     follower.stop();
+  }
+
+  /** The socket's byte budget counts what ws queues of this text, the same text for every follower of an event. */
+  #sendText(text: string): void {
+    if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#socket.send(text);
   }
 
   #sendError(id: string | undefined, error: unknown): void {

@@ -13,7 +13,7 @@ import type { ApexMetrics } from "../telemetry/metrics.ts";
 import { Authenticator } from "./auth.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import type { RunLauncher } from "./run-launcher.ts";
-import { WsConnection } from "./ws-connection.ts";
+import { EventTexts, WsConnection } from "./ws-connection.ts";
 
 // The WebSocket gateway at /ws: authenticates the upgrade (subprotocol `bearer.<token>` or the Authorization header;
 // close 1008 otherwise), greets with `welcome`, hands frames to the socket's WsConnection, rate-limits per user, and
@@ -78,7 +78,8 @@ export async function wsGateway(fastify: FastifyInstance, options: WsGatewayOpti
   const alive = new WeakMap<WebSocket, boolean>();
   const sockets = new Set<WebSocket>();
   const limiter = new RateLimiter(options.rateLimitPerMinute);
-  const deps = { ...options };
+  // One per node: every socket following a run sends the text its first follower serialised.
+  const deps = { ...options, texts: new EventTexts() };
   options.metrics.trackConnections(() => sockets.size);
 
   await fastify.register(websocket, {
