@@ -1,17 +1,11 @@
 import { z } from "zod";
 import { AgentName, Decision, InterruptKind, OpportunityKind, ToolName, type OpportunityKindName } from "../protocol/names.ts";
+import { SyntheticJobStatus, type SyntheticJob } from "../protocol/rest.ts";
 import type { Agent, AgentInput } from "../runtime/agent.ts";
 import type { Answer } from "../runtime/interrupts.ts";
 import type { ApexServices } from "../tools/services.ts";
 import { syntheticJobsOf } from "../tools/synthetic-data.ts";
-import {
-  APPROVAL_THRESHOLD_RECORDS,
-  SCENARIOS,
-  SyntheticJobStatus,
-  WorkloadProfileSchema,
-  type SyntheticJobView,
-  type WorkloadProfile,
-} from "../tools/synthetic-jobs.ts";
+import { APPROVAL_THRESHOLD_RECORDS, SCENARIOS, WorkloadProfileSchema, type WorkloadProfile } from "../tools/synthetic-jobs.ts";
 import { readStructured } from "./llm-fallback.ts";
 import { plural } from "./money.ts";
 import { approvalTtl, finish } from "./plain-report.ts";
@@ -80,7 +74,7 @@ export const syntheticDataAgent: Agent<ApexServices> = {
     const owner = input.context.userId;
     const profile = await readRequestProfile(input);
     await input.think(`Reading your request as ${profileSummary(profile)}.`);
-    const job = await input.tools.call<SyntheticJobView>(ToolName.PLAN_SYNTHETIC_JOB, { profile });
+    const job = await input.tools.call<SyntheticJob>(ToolName.PLAN_SYNTHETIC_JOB, { profile });
     let chosen = profile;
     let decision: string | undefined;
     if (job.status === SyntheticJobStatus.PENDING_APPROVAL) {

@@ -1,5 +1,6 @@
+import type { CorpusDescription } from "../protocol/rest.ts";
 import type { UsageRecord } from "./record.ts";
-import type { CorpusDescription, UsageQueries } from "./store.ts";
+import type { UsageQueries } from "./store.ts";
 import { iso, num, requireOwner, type SqlRow, type SqlRunner } from "./query-parts.ts";
 
 // A user's corpora as things to manage: describe, rename, export. Written once over the SqlRunner like every other

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Role, RoutePath, Tier } from "../protocol/names.ts";
-import type { AccountChange } from "../tools/user-administration.ts";
+import type { AccountChange, AdminUser, ApiKeysReset } from "../protocol/rest.ts";
 import type { AccountAdministration } from "./account-administration.ts";
+import type { SchemaProperties } from "./api-routes.ts";
 import { Authenticator } from "./auth.ts";
 
 // Account administration over HTTP (admins only; a refusal is 403 and audited as denied): list the accounts, change
@@ -37,7 +38,7 @@ const adminUserSchema = {
     disabled_at: nullableTime,
     created_at: { type: "string", format: "date-time" },
     last_activity_at: nullableTime,
-  },
+  } satisfies SchemaProperties<AdminUser>,
 } as const;
 
 const userParams = { type: "object", required: ["user_id"], properties: { user_id: { type: "string", minLength: 1, maxLength: 200 } } } as const;
@@ -49,7 +50,7 @@ export async function adminRoutes(fastify: FastifyInstance, options: AdminRoutes
   fastify.get(
     RoutePath.ADMIN_USERS,
     { schema: { response: { 200: { type: "object", required: ["users"], properties: { users: { type: "array", items: adminUserSchema } } } } } },
-    async (request) => ({ users: await accounts.listUsers(await callerId(request)) }),
+    async (request): Promise<{ users: AdminUser[] }> => ({ users: await accounts.listUsers(await callerId(request)) }),
   );
 
   fastify.patch<UserParams & { Body: AccountChange }>(
@@ -65,12 +66,12 @@ export async function adminRoutes(fastify: FastifyInstance, options: AdminRoutes
             role: { type: "string", enum: Object.values(Role) },
             tier: { type: "string", enum: Object.values(Tier) },
             disabled: { type: "boolean" },
-          },
+          } satisfies SchemaProperties<AccountChange>,
         },
         response: { 200: { type: "object", required: ["user"], properties: { user: adminUserSchema } } },
       },
     },
-    async (request) => ({ user: await accounts.updateUser(await callerId(request), request.params.user_id, request.body) }),
+    async (request): Promise<{ user: AdminUser }> => ({ user: await accounts.updateUser(await callerId(request), request.params.user_id, request.body) }),
   );
 
   fastify.post<UserParams & { Body: ApiKeysResetBody | undefined }>(
@@ -99,13 +100,13 @@ export async function adminRoutes(fastify: FastifyInstance, options: AdminRoutes
                   prefix: { type: "string" },
                   created_at: { type: "string", format: "date-time" },
                   secret: { type: "string" },
-                },
+                } satisfies SchemaProperties<NonNullable<ApiKeysReset["api_key"]>>,
               },
-            },
+            } satisfies SchemaProperties<ApiKeysReset>,
           },
         },
       },
     },
-    async (request) => accounts.resetApiKeysAndIssue(await callerId(request), request.params.user_id, request.body?.new_key_name),
+    async (request): Promise<ApiKeysReset> => accounts.resetApiKeysAndIssue(await callerId(request), request.params.user_id, request.body?.new_key_name),
   );
 }

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, RoutePath } from "../protocol/names.ts";
+import type { Message, RunRow, Thread } from "../protocol/rest.ts";
 import type { StoreDb } from "../store/database.ts";
 import type { EventLog } from "../store/event-log.ts";
-import { MessageRepository, type Message } from "../store/messages.ts";
+import { MessageRepository, type Message as MessageRow } from "../store/messages.ts";
 import { RunRepository, type Run } from "../store/runs.ts";
-import { ThreadRepository, type Thread } from "../store/threads.ts";
+import { ThreadRepository, type Thread as ThreadRow } from "../store/threads.ts";
 import { Authenticator, type AuthUser } from "./auth.ts";
 
 // The REST routes of a signed-in user: threads, their messages and runs, and a run's logged events. Every handler starts
@@ -31,23 +32,23 @@ const RUN_PARAMS = { type: "object", required: ["run_id"], properties: { run_id:
 type ThreadParams = { Params: { thread_id: string } };
 type RunParams = { Params: { run_id: string } };
 
-function threadView(t: Thread) {
-  return { id: t.id, title: t.title, created_at: t.createdAt, updated_at: t.updatedAt };
+function threadView(t: ThreadRow): Thread {
+  return { id: t.id, title: t.title, created_at: t.createdAt.toISOString(), updated_at: t.updatedAt.toISOString() };
 }
 
-function messageView(m: Message) {
-  return { id: m.id, role: m.role, content: m.content, run_id: m.runId, created_at: m.createdAt };
+function messageView(m: MessageRow): Message {
+  return { id: m.id, role: m.role, content: m.content, run_id: m.runId, created_at: m.createdAt.toISOString() };
 }
 
-function runView(r: Run) {
+function runView(r: Run): RunRow {
   return {
     id: r.id,
     thread_id: r.threadId,
     status: r.status,
     request: r.request,
-    created_at: r.createdAt,
-    started_at: r.startedAt,
-    ended_at: r.endedAt,
+    created_at: r.createdAt.toISOString(),
+    started_at: r.startedAt?.toISOString() ?? null,
+    ended_at: r.endedAt?.toISOString() ?? null,
     error: r.error,
   };
 }
@@ -173,6 +174,12 @@ export async function apiRoutes(fastify: FastifyInstance, options: ApiRoutesOpti
     return { thread_id: threadId, runs: (await runs.listByThread(user.id, threadId)).map(runView) };
   });
 }
+
+/**
+ * The `properties` of a route's JSON schema for the wire shape T (src/protocol/rest.ts): one per field and none more.
+ * A response schema drops what it does not list, so a field added to T but not to the schema would vanish silently.
+ */
+export type SchemaProperties<T> = { [K in keyof Required<T>]: unknown };
 
 /** An error answered here with a status the app-wide map does not hold; same body shape as the app's error handler. */
 export function sendError(reply: FastifyReply, status: number, error: ApexError): FastifyReply {

@@ -1,9 +1,11 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { RoutePath } from "../protocol/names.ts";
-import { AuditLogRepository, AuditOutcome, withoutSecrets, type AuditEntry, type AuditQuery } from "../store/audit-log.ts";
+import type { AuditEntry, AuditFilter, AuditPage } from "../protocol/rest.ts";
+import { AuditLogRepository, AuditOutcome, withoutSecrets, type AuditEntry as AuditRow, type AuditQuery } from "../store/audit-log.ts";
 import type { StoreDb } from "../store/database.ts";
 import { UserRepository } from "../store/users.ts";
+import type { SchemaProperties } from "./api-routes.ts";
 import { AuditAction } from "./audit-actions.ts";
 import { Authenticator } from "./auth.ts";
 import type { AuditTrail } from "./audit-trail.ts";
@@ -18,28 +20,20 @@ export interface AuditRoutesOptions {
   audit: AuditTrail;
 }
 
-interface AuditFilterQuery {
-  /** An account id or email. */
-  actor?: string;
-  action?: string;
-  from?: string;
-  to?: string;
-}
-
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 const EXPORT_PAGE = 1000;
 const ExportFormat = { JSONL: "jsonl", CSV: "csv" } as const;
 type ExportFormatName = (typeof ExportFormat)[keyof typeof ExportFormat];
 const CONTENT_TYPE: Record<ExportFormatName, string> = { jsonl: "application/x-ndjson; charset=utf-8", csv: "text/csv; charset=utf-8" };
-const CSV_COLUMNS = ["id", "at", "actor_id", "actor_email", "action", "target", "outcome", "params"] as const;
+const CSV_COLUMNS = ["id", "at", "actor_id", "actor_email", "action", "target", "outcome", "params"] as const satisfies readonly (keyof AuditEntry)[];
 
 const filterProperties = {
   actor: { type: "string", minLength: 1, maxLength: 320 },
   action: { type: "string", minLength: 1, maxLength: 100 },
   from: { type: "string", format: "date-time" },
   to: { type: "string", format: "date-time" },
-} as const;
+} as const satisfies SchemaProperties<AuditFilter>;
 
 /** An entry as the API shows it. */
 const auditEntrySchema = {
@@ -54,10 +48,10 @@ const auditEntrySchema = {
     target: { type: ["string", "null"] },
     outcome: { type: "string", enum: Object.values(AuditOutcome) },
     params: { type: "object", additionalProperties: true },
-  },
+  } satisfies SchemaProperties<AuditEntry>,
 } as const;
 
-function wire(entry: AuditEntry): Record<(typeof CSV_COLUMNS)[number], unknown> {
+function wire(entry: AuditRow): AuditEntry {
   return {
     id: entry.id,
     at: entry.at.toISOString(),
@@ -89,7 +83,7 @@ export async function auditRoutes(fastify: FastifyInstance, options: AuditRoutes
   };
 
   /** The store's filter; null when the actor named matches no account (so nothing can match). */
-  const filterOf = async (query: AuditFilterQuery): Promise<AuditQuery | null> => {
+  const filterOf = async (query: AuditFilter): Promise<AuditQuery | null> => {
     const filter: AuditQuery = {};
     if (query.actor !== undefined) {
       const actor = await users.findByRef(query.actor);
@@ -102,7 +96,7 @@ export async function auditRoutes(fastify: FastifyInstance, options: AuditRoutes
     return filter;
   };
 
-  fastify.get<{ Querystring: AuditFilterQuery & { limit: number; cursor?: number } }>(
+  fastify.get<{ Querystring: AuditFilter & { limit: number; cursor?: number } }>(
     RoutePath.AUDIT,
     {
       schema: {
@@ -124,7 +118,7 @@ export async function auditRoutes(fastify: FastifyInstance, options: AuditRoutes
         },
       },
     },
-    async (request) => {
+    async (request): Promise<AuditPage> => {
       await admin(request, AuditAction.AUDIT_QUERY, request.query);
       const filter = await filterOf(request.query);
       const { limit, cursor } = request.query;
@@ -133,7 +127,7 @@ export async function auditRoutes(fastify: FastifyInstance, options: AuditRoutes
     },
   );
 
-  fastify.get<{ Querystring: AuditFilterQuery & { format: ExportFormatName } }>(
+  fastify.get<{ Querystring: AuditFilter & { format: ExportFormatName } }>(
     RoutePath.AUDIT_EXPORT,
     {
       schema: {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { RoutePath } from "../protocol/names.ts";
+import type { IssuedToken, Me } from "../protocol/rest.ts";
 import type { Authenticator } from "./auth.ts";
 
 // Sign-in and the one-time setup of the first admin. The schemas on the routes reject malformed bodies before any
@@ -23,14 +24,14 @@ export const credentialsBody = {
 export async function authRoutes(fastify: FastifyInstance, options: { auth: Authenticator }): Promise<void> {
   const { auth } = options;
 
-  fastify.post<{ Body: Credentials }>(RoutePath.AUTH_LOGIN, { schema: { body: credentialsBody } }, async (request) => {
+  fastify.post<{ Body: Credentials }>(RoutePath.AUTH_LOGIN, { schema: { body: credentialsBody } }, async (request): Promise<IssuedToken> => {
     const issued = await auth.login(request.body.email, request.body.password);
     return { token: issued.token, expires_at: issued.expiresAt };
   });
 
   fastify.get(RoutePath.SETUP, async () => ({ setup_required: !(await auth.hasUsers()) }));
 
-  fastify.post<{ Body: Credentials }>(RoutePath.SETUP, { schema: { body: credentialsBody } }, async (request, reply) => {
+  fastify.post<{ Body: Credentials }>(RoutePath.SETUP, { schema: { body: credentialsBody } }, async (request, reply): Promise<IssuedToken & { user: Me }> => {
     const user = await auth.createFirstAdmin(request.body.email, request.body.password);
     const issued = await auth.issueToken(user);
     reply.code(201);

@@ -1,15 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { CatalogEditSchema, CatalogPinSchema, CatalogRollbackSchema, CatalogScope, type CatalogScopeName } from "../protocol/catalog.ts";
+import { CatalogEditSchema, CatalogPinSchema, CatalogRollbackSchema, CatalogScope } from "../protocol/catalog.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, EventType, RoutePath } from "../protocol/names.ts";
+import type { CatalogTarget, EffectiveCatalog } from "../protocol/rest.ts";
 import type { StoreDb } from "../store/database.ts";
 import type { EventLog } from "../store/event-log.ts";
 import { RunRepository } from "../store/runs.ts";
 import { AuditAction } from "./audit-actions.ts";
 import { Authenticator, type AuthUser } from "./auth.ts";
 import type { RunLauncher } from "./run-launcher.ts";
-import type { CatalogTarget, SupplyCatalog } from "./supply-catalog.ts";
+import type { SchemaProperties } from "./api-routes.ts";
+import type { SupplyCatalog } from "./supply-catalog.ts";
 
 // The supply catalog over HTTP. Reads: everyone, for the global catalog and their own tenant's (admins: any tenant's).
 // Changes and rollbacks: admins only, with a reason, audited; a refused attempt answers 403 and is audited as denied.
@@ -37,16 +39,11 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new ApexError(ErrorCode.INVALID_REQUEST, `The request is not valid (${problems}); fix it and send it again.`);
 }
 
-interface TargetQuery {
-  scope?: CatalogScopeName;
-  user_id?: string;
-}
-
 const VERSION = { type: "integer", minimum: 0 } as const;
 const TARGET_PROPERTIES = {
   scope: { type: "string", enum: Object.values(CatalogScope), default: CatalogScope.GLOBAL },
   user_id: { type: "string", minLength: 1, maxLength: 128 },
-} as const;
+} as const satisfies SchemaProperties<CatalogTarget>;
 const TARGET_QUERY = { type: "object", additionalProperties: false, properties: TARGET_PROPERTIES } as const;
 const DIFF_QUERY = { type: "object", additionalProperties: false, required: ["from", "to"], properties: { ...TARGET_PROPERTIES, from: VERSION, to: VERSION } } as const;
 const VERSION_PARAMS = { type: "object", required: ["version"], properties: { version: VERSION } } as const;
@@ -58,23 +55,26 @@ export async function catalogRoutes(fastify: FastifyInstance, options: CatalogRo
   const runs = new RunRepository(options.db);
   const caller = (request: FastifyRequest): Promise<AuthUser> => auth.authenticate(Authenticator.bearer(request.headers.authorization));
 
-  /** The catalog a read names: a tenant defaults to the caller's own; another tenant's needs the admin role. */
-  const readable = async (user: AuthUser, query: TargetQuery): Promise<CatalogTarget> => {
-    const scope = query.scope ?? CatalogScope.GLOBAL;
+  /**
+   * The catalog a read names (`scope` is global unless asked, the schema's default): a tenant defaults to the caller's
+   * own; another tenant's needs the admin role.
+   */
+  const readable = async (user: AuthUser, query: CatalogTarget): Promise<CatalogTarget> => {
+    const { scope } = query;
     if (scope === CatalogScope.GLOBAL) return { scope };
     const userId = query.user_id ?? user.id;
     if (userId !== user.id) await catalog.requireAdmin(user, AuditAction.CATALOG_READ, { scope, user_id: userId });
-    return { scope, userId };
+    return { scope, user_id: userId };
   };
 
-  fastify.get(RoutePath.CATALOG, async (request) => catalog.effective((await caller(request)).id));
+  fastify.get(RoutePath.CATALOG, async (request): Promise<EffectiveCatalog> => catalog.effective((await caller(request)).id));
 
-  fastify.get<{ Querystring: TargetQuery }>(RoutePath.CATALOG_VERSIONS, { schema: { querystring: TARGET_QUERY } }, async (request) => {
+  fastify.get<{ Querystring: CatalogTarget }>(RoutePath.CATALOG_VERSIONS, { schema: { querystring: TARGET_QUERY } }, async (request) => {
     const user = await caller(request);
     return { versions: await catalog.history(await readable(user, request.query)) };
   });
 
-  fastify.get<{ Params: { version: number }; Querystring: TargetQuery }>(
+  fastify.get<{ Params: { version: number }; Querystring: CatalogTarget }>(
     RoutePath.CATALOG_VERSION,
     { schema: { params: VERSION_PARAMS, querystring: TARGET_QUERY } },
     async (request) => {
@@ -83,7 +83,7 @@ export async function catalogRoutes(fastify: FastifyInstance, options: CatalogRo
     },
   );
 
-  fastify.get<{ Querystring: TargetQuery & { from: number; to: number } }>(RoutePath.CATALOG_DIFF, { schema: { querystring: DIFF_QUERY } }, async (request) => {
+  fastify.get<{ Querystring: CatalogTarget & { from: number; to: number } }>(RoutePath.CATALOG_DIFF, { schema: { querystring: DIFF_QUERY } }, async (request) => {
     const user = await caller(request);
     const { from, to } = request.query;
     return { from, to, diff: await catalog.diff(await readable(user, request.query), from, to) };

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { generateWorkload } from "../analytics/generator/workload.ts";
 import { readUsageLines } from "../analytics/read-usage.ts";
 import { RoutePath } from "../protocol/names.ts";
+import type { DemoLoad } from "../protocol/rest.ts";
 import { Authenticator } from "./auth.ts";
 import { ingestForOwner, type UsageIngestTarget } from "./usage-ingest.ts";
 
@@ -48,7 +49,7 @@ export async function demoRoutes(fastify: FastifyInstance, options: DemoRoutesOp
         },
       },
     },
-    async (request) => {
+    async (request): Promise<DemoLoad> => {
       const user = await options.auth.authenticate(Authenticator.bearer(request.headers.authorization));
       const records = request.body?.records ?? DEFAULT_RECORDS;
       const seed = request.body?.seed ?? randomInt(MAX_SEED);

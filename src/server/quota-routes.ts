@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { RoutePath, Tier } from "../protocol/names.ts";
+import type { QuotaReport, QuotaStatus } from "../protocol/rest.ts";
+import type { SchemaProperties } from "./api-routes.ts";
 import { Authenticator } from "./auth.ts";
 import type { Quotas } from "./quotas.ts";
 
@@ -20,7 +22,7 @@ const quotaStatusSchema = {
     remaining: { type: ["integer", "null"] },
     window_seconds: { type: "integer" },
     resets_at: { type: ["string", "null"], format: "date-time" },
-  },
+  } satisfies SchemaProperties<QuotaStatus>,
 } as const;
 
 export async function quotaRoutes(fastify: FastifyInstance, options: QuotaRoutesOptions): Promise<void> {
@@ -32,11 +34,15 @@ export async function quotaRoutes(fastify: FastifyInstance, options: QuotaRoutes
           200: {
             type: "object",
             required: ["tier", "runs_per_hour", "records_per_day"],
-            properties: { tier: { type: "string", enum: Object.values(Tier) }, runs_per_hour: quotaStatusSchema, records_per_day: quotaStatusSchema },
+            properties: {
+              tier: { type: "string", enum: Object.values(Tier) },
+              runs_per_hour: quotaStatusSchema,
+              records_per_day: quotaStatusSchema,
+            } satisfies SchemaProperties<QuotaReport>,
           },
         },
       },
     },
-    async (request) => options.quotas.report(await options.auth.authenticate(Authenticator.bearer(request.headers.authorization))),
+    async (request): Promise<QuotaReport> => options.quotas.report(await options.auth.authenticate(Authenticator.bearer(request.headers.authorization))),
   );
 }

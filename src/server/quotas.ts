@@ -4,7 +4,7 @@ import type { StoreDb } from "../store/database.ts";
 import { QuotaUsageRepository, type WindowUse } from "../store/quota-usage.ts";
 import { UserRepository } from "../store/users.ts";
 import type { ServerConfig } from "./config.ts";
-import type { QuotaStatus } from "../protocol/rest.ts";
+import type { QuotaReport, QuotaStatus } from "../protocol/rest.ts";
 
 // Per-tier quotas over sliding windows: runs started in the last hour (checked before a run is stored) and records
 // ingested in the last 24 hours (checked before an ingest reads anything; the ingest that crosses the limit completes,
@@ -16,14 +16,6 @@ export interface TierQuota {
   recordsPerDay: number;
 }
 export type QuotaTable = Readonly<Record<TierName, TierQuota>>;
-
-export type { QuotaStatus } from "../protocol/rest.ts";
-
-export interface QuotaReport {
-  tier: TierName;
-  runs_per_hour: QuotaStatus;
-  records_per_day: QuotaStatus;
-}
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

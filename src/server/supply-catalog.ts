@@ -7,7 +7,6 @@ import {
   type CatalogPin,
   type CatalogRollback,
   CatalogScope,
-  type CatalogScopeName,
   type CatalogVersion,
   type CatalogVersionSummary,
   diffCatalogs,
@@ -15,6 +14,7 @@ import {
 } from "../protocol/catalog.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, Role } from "../protocol/names.ts";
+import type { CatalogTarget, EffectiveCatalog } from "../protocol/rest.ts";
 import { AuditLogRepository, AuditOutcome } from "../store/audit-log.ts";
 import { CatalogRepository, GLOBAL_CATALOG_SCOPE, type StoredCatalogVersion } from "../store/catalog.ts";
 import type { StoreDb } from "../store/database.ts";
@@ -27,16 +27,7 @@ import { AuditAction, type AuditActionName } from "./audit-actions.ts";
 // The supply catalog's rules over its store: the effective catalog of an account (bundled prices, the global version,
 // the tenant's on top), the versions a run is pinned to, and the admin-only changes, each audited (refusals too).
 
-/** Which catalog a request means: the global one, or one tenant's (`userId`). */
-export interface CatalogTarget {
-  scope: CatalogScopeName;
-  userId?: string | undefined;
-}
-
 export type Actor = Pick<AuthUser, "id" | "email" | "role">;
-
-/** An entry of the effective catalog and the scope that put it there. */
-export type EffectiveEntry = CatalogEntry & { source: CatalogScopeName };
 
 interface Resolved {
   pin: CatalogPin;
@@ -69,7 +60,7 @@ export class SupplyCatalog implements CatalogAccess {
   }
 
   /** `userId`'s effective catalog entries (over the bundled prices) and the versions they come from. */
-  async effective(userId: string): Promise<{ catalog: CatalogPin; entries: EffectiveEntry[] }> {
+  async effective(userId: string): Promise<EffectiveCatalog> {
     const resolved = await this.resolve(userId);
     const tenant = new Set(resolved.tenant.map((e) => e.model.toLowerCase()));
     const entries = layerCatalogs(resolved.global, resolved.tenant).map((entry) => ({
@@ -112,7 +103,7 @@ export class SupplyCatalog implements CatalogAccess {
 
   /** A new version from the whole list or from changes to the latest (admin only; audited either way). */
   async change(actor: Actor, edit: CatalogEdit): Promise<CatalogVersionSummary> {
-    const target = { scope: edit.scope, userId: edit.user_id };
+    const target = { scope: edit.scope, user_id: edit.user_id };
     const params = { scope: edit.scope, user_id: edit.user_id, reason: edit.reason, ...(edit.entries === undefined ? { changes: edit.changes } : { entries: edit.entries.length }) };
     await this.requireAdmin(actor, AuditAction.CATALOG_UPDATE, params);
     const key = await this.#scopeKey(target);
@@ -124,7 +115,7 @@ export class SupplyCatalog implements CatalogAccess {
 
   /** A new version copying an old one's entries, with the reason "rollback to vN: …" (admin only; audited). */
   async rollback(actor: Actor, request: CatalogRollback): Promise<CatalogVersionSummary> {
-    const target = { scope: request.scope, userId: request.user_id };
+    const target = { scope: request.scope, user_id: request.user_id };
     const params = { scope: request.scope, user_id: request.user_id, version: request.version, reason: request.reason };
     await this.requireAdmin(actor, AuditAction.CATALOG_ROLLBACK, params);
     const key = await this.#scopeKey(target);
@@ -158,16 +149,16 @@ export class SupplyCatalog implements CatalogAccess {
   /** The stored scope: `global`, or the tenant's user id (which must name an account). */
   async #scopeKey(target: CatalogTarget): Promise<string> {
     if (target.scope === CatalogScope.GLOBAL) return GLOBAL_CATALOG_SCOPE;
-    if (target.userId === undefined) throw new ApexError(ErrorCode.INVALID_REQUEST, "A tenant catalog needs the tenant's user_id.");
-    if ((await this.#users.findById(target.userId)) === null) throw new ApexError(ErrorCode.NOT_FOUND, `No account has the id ${target.userId}; check the user id.`);
-    return target.userId;
+    if (target.user_id === undefined) throw new ApexError(ErrorCode.INVALID_REQUEST, "A tenant catalog needs the tenant's user_id.");
+    if ((await this.#users.findById(target.user_id)) === null) throw new ApexError(ErrorCode.NOT_FOUND, `No account has the id ${target.user_id}; check the user id.`);
+    return target.user_id;
   }
 }
 
 function summaryOf(target: CatalogTarget, version: StoredCatalogVersion): CatalogVersionSummary {
   return {
     scope: target.scope,
-    ...(target.scope === CatalogScope.TENANT && target.userId !== undefined ? { user_id: target.userId } : {}),
+    ...(target.scope === CatalogScope.TENANT && target.user_id !== undefined ? { user_id: target.user_id } : {}),
     version: version.version,
     author_email: version.authorEmail,
     reason: version.reason,

@@ -6,7 +6,9 @@ import { describeProfile, profileForRun } from "../agents/synthetic-request.ts";
 import { MAX_MESSAGE_CHARS } from "../protocol/commands.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, OpportunityKind, RoutePath } from "../protocol/names.ts";
-import { MAX_SYNTHETIC_DAYS, MAX_SYNTHETIC_RECORDS, needsApproval, SCENARIOS, SyntheticJobStatus, type WorkloadProfile } from "../tools/synthetic-jobs.ts";
+import { SyntheticJobStatus, type SyntheticJob, type SyntheticProfile } from "../protocol/rest.ts";
+import { MAX_SYNTHETIC_DAYS, MAX_SYNTHETIC_RECORDS, needsApproval, SCENARIOS, type WorkloadProfile } from "../tools/synthetic-jobs.ts";
+import type { SchemaProperties } from "./api-routes.ts";
 import { Authenticator, type AuthUser } from "./auth.ts";
 import type { RunLauncher } from "./run-launcher.ts";
 import { jobView, type SyntheticJobService } from "./synthetic-jobs.ts";
@@ -55,12 +57,12 @@ const PROFILE_SCHEMA = {
     corpus: CORPUS,
     seed: { type: "integer", minimum: 0, maximum: MAX_SEED },
     confirm: { type: "boolean" },
-  },
+  } satisfies SchemaProperties<SyntheticProfile>,
 } as const;
 
 const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 
-/** A job as GET answers it (SyntheticJobView); `profile` is the full profile the job runs with. */
+/** A job as GET answers it (SyntheticJob of src/protocol/rest.ts); `profile` is the full profile the job runs with. */
 const jobSchema = {
   type: "object",
   required: ["job_id", "run_id", "status", "profile", "records_total", "records_done", "corpus", "error", "created_at", "finished_at"],
@@ -75,7 +77,7 @@ const jobSchema = {
     error: { type: ["object", "null"], required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } },
     created_at: { type: "string", format: "date-time" },
     finished_at: nullableTime,
-  },
+  } satisfies SchemaProperties<SyntheticJob>,
 } as const;
 
 function fullProfile(input: ProfileInput): WorkloadProfile {
@@ -149,7 +151,7 @@ export async function syntheticJobRoutes(fastify: FastifyInstance, options: Synt
         response: { 200: { type: "object", required: ["jobs"], properties: { jobs: { type: "array", items: jobSchema } } } },
       },
     },
-    async (request) => {
+    async (request): Promise<{ jobs: SyntheticJob[] }> => {
       const user = await caller(request);
       return { jobs: (await repository.list(user.id, request.query.limit)).map(jobView) };
     },
@@ -163,7 +165,7 @@ export async function syntheticJobRoutes(fastify: FastifyInstance, options: Synt
         response: { 200: { type: "object", required: ["job"], properties: { job: jobSchema } } },
       },
     },
-    async (request) => {
+    async (request): Promise<{ job: SyntheticJob }> => {
       const user = await caller(request);
       const job = await repository.get(user.id, request.params.job_id);
       if (job === null) throw new ApexError(ErrorCode.NOT_FOUND, `Synthetic data job ${request.params.job_id} was not found; list your jobs to pick one.`);

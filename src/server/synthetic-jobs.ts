@@ -4,18 +4,11 @@ import { generateWorkload } from "../analytics/generator/workload.ts";
 import { readUsageLines } from "../analytics/read-usage.ts";
 import { toApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
+import { SyntheticJobStatus, type SyntheticJob, type SyntheticJobStatusName } from "../protocol/rest.ts";
 import type { StoreDb } from "../store/database.ts";
-import { SyntheticJobRepository, type SyntheticJob } from "../store/synthetic-jobs.ts";
+import { SyntheticJobRepository, type SyntheticJob as SyntheticJobRow } from "../store/synthetic-jobs.ts";
 import { UserRepository } from "../store/users.ts";
-import {
-  SyntheticJobStatus,
-  wasteRatesOf,
-  type SyntheticJobs,
-  type SyntheticJobStatusValue,
-  type SyntheticJobView,
-  type SyntheticRunOptions,
-  type WorkloadProfile,
-} from "../tools/synthetic-jobs.ts";
+import { wasteRatesOf, type SyntheticJobs, type SyntheticRunOptions, type WorkloadProfile } from "../tools/synthetic-jobs.ts";
 import { AuditAction } from "./audit-actions.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { ingestForOwner, type UsageIngestTarget } from "./usage-ingest.ts";
@@ -32,11 +25,12 @@ export interface SyntheticJobServiceOptions extends UsageIngestTarget {
 const DAY_MS = 86_400_000;
 const DEFAULT_RATES = { saas: SAAS_WASTE_RATES, devtools: DEVTOOLS_WASTE_RATES, clean: NO_WASTE } as const;
 
-export function jobView(job: SyntheticJob): SyntheticJobView {
+/** A stored job as REST and the job tool answer it. */
+export function jobView(job: SyntheticJobRow): SyntheticJob {
   return {
     job_id: job.id,
     run_id: job.runId,
-    status: job.status as SyntheticJobStatusValue,
+    status: job.status as SyntheticJobStatusName,
     profile: job.profile as WorkloadProfile,
     records_total: job.recordsTotal,
     records_done: job.recordsDone,
@@ -67,12 +61,12 @@ export class SyntheticJobService implements SyntheticJobs {
     return this.#jobs;
   }
 
-  async plan(owner: string, runId: string, profile: WorkloadProfile, status: SyntheticJobStatusValue): Promise<SyntheticJobView> {
+  async plan(owner: string, runId: string, profile: WorkloadProfile, status: SyntheticJobStatusName): Promise<SyntheticJob> {
     const job = await this.#jobs.planForRun({ ownerId: owner, runId, profile, status, recordsTotal: profile.records, corpus: profile.corpus });
     return jobView(job);
   }
 
-  async close(owner: string, jobId: string, status: SyntheticJobStatusValue): Promise<void> {
+  async close(owner: string, jobId: string, status: SyntheticJobStatusName): Promise<void> {
     await this.#jobs.finish(owner, jobId, status);
   }
 

@@ -8,6 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { FORMAT_NAMES, openUsageReader, type FormatName } from "../analytics/read-usage.ts";
 import { ApexError, isApexError } from "../protocol/errors.ts";
 import { EnvVar, ErrorCode, type ErrorCodeName, RoutePath } from "../protocol/names.ts";
+import type { UsageSummary, UsageUpload } from "../protocol/rest.ts";
 import { sendError } from "./api-routes.ts";
 import { Authenticator } from "./auth.ts";
 import { ingestForOwner, type UsageIngestTarget } from "./usage-ingest.ts";
@@ -143,7 +144,7 @@ export async function usageRoutes(fastify: FastifyInstance, options: UsageRoutes
         const received = await spool(request.raw, path, limit);
         const reader = await openUsageReader(path, { format, model, feature, provider });
         const summary = await ingestForOwner(options, reader, user.id, corpus);
-        return { corpus, received_bytes: received, ...summary };
+        return { corpus, received_bytes: received, ...summary } satisfies UsageUpload;
       } catch (error) {
         if (isApexError(error) && error.code === ErrorCode.UPLOAD_TOO_LARGE) return sendError(reply.header("connection", "close"), 413, error);
         if (isApexError(error) && DATA_ERRORS.includes(error.code)) return sendError(reply, 422, error);
@@ -157,7 +158,7 @@ export async function usageRoutes(fastify: FastifyInstance, options: UsageRoutes
   fastify.get<{ Querystring: { corpus?: string } }>(
     RoutePath.USAGE_SUMMARY,
     { schema: { querystring: { type: "object", additionalProperties: false, properties: { corpus: CORPUS } } } },
-    async (request) => {
+    async (request): Promise<UsageSummary> => {
       const user = await options.auth.authenticate(Authenticator.bearer(request.headers.authorization));
       const scope = { owner: user.id, ...(request.query.corpus === undefined ? {} : { corpus: request.query.corpus }) };
       const totals = await options.usage.totals(scope);

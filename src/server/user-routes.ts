@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, Role, RoutePath, type RoleName } from "../protocol/names.ts";
+import type { Me } from "../protocol/rest.ts";
 import { Authenticator, type AuthUser } from "./auth.ts";
 import { credentialsBody } from "./auth-routes.ts";
 
@@ -22,12 +23,12 @@ export async function userRoutes(fastify: FastifyInstance, options: { auth: Auth
   const { auth } = options;
   const caller = (request: FastifyRequest): Promise<AuthUser> => auth.authenticate(Authenticator.bearer(request.headers.authorization));
 
-  fastify.get(RoutePath.ME, async (request) => {
+  fastify.get(RoutePath.ME, async (request): Promise<Me> => {
     const user = await caller(request);
     return { id: user.id, email: user.email, role: user.role, tier: user.tier };
   });
 
-  fastify.post<{ Body: NewAccount }>(RoutePath.USERS, { schema: { body: newAccountBody } }, async (request, reply) => {
+  fastify.post<{ Body: NewAccount }>(RoutePath.USERS, { schema: { body: newAccountBody } }, async (request, reply): Promise<{ user: Me }> => {
     const admin = await caller(request);
     if (admin.role !== Role.ADMIN) throw new ApexError(ErrorCode.FORBIDDEN, "Only an admin can create accounts; ask one of your admins.");
     const user = await auth.createUser(request.body.email, request.body.password, request.body.role ?? Role.USER);

@@ -1,8 +1,9 @@
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, ToolName } from "../protocol/names.ts";
+import { SyntheticJobStatus } from "../protocol/rest.ts";
 import { defineTool, type ToolCall } from "../runtime/tool.ts";
 import type { ApexServices } from "./services.ts";
-import { needsApproval, SyntheticJobStatus, WorkloadProfileSchema, type SyntheticJobs } from "./synthetic-jobs.ts";
+import { needsApproval, WorkloadProfileSchema, type SyntheticJobs } from "./synthetic-jobs.ts";
 import { z } from "zod";
 
 // The synthetic data job as a tool: recording the run's job (waiting for approval, or ready to run), and the jobs

@@ -1,26 +1,14 @@
 import { z } from "zod";
 import { SCENARIOS } from "../analytics/generator/saas-scenario.ts";
-import type { WireError } from "../protocol/events.ts";
 import { OpportunityKind, type OpportunityKindName } from "../protocol/names.ts";
+import type { SyntheticJob, SyntheticJobStatus } from "../protocol/rest.ts";
 import { CorpusNameSchema } from "./scope.ts";
 
-// Synthetic data jobs: the workload profile a request is read into, the statuses of a job, and the jobs service the
-// server implements (its synthetic_jobs table and its ingest path). Generating runs through the service so the agent
-// can report progress as it goes; the tool that records a job is in synthetic-data.ts.
+// Synthetic data jobs: the workload profile a request is read into and the jobs service the server implements (its
+// synthetic_jobs table and its ingest path). Generating runs through the service so the agent can report progress as it
+// goes; the tool that records a job is in synthetic-data.ts. A job's statuses and its REST shape are in src/protocol/.
 
 export { SCENARIOS };
-
-/** Where a job is: asked about, generating, or ended (REST `status`; stored in synthetic_jobs.status). */
-export const SyntheticJobStatus = {
-  PENDING_APPROVAL: "pending_approval",
-  RUNNING: "running",
-  COMPLETED: "completed",
-  FAILED: "failed",
-  DECLINED: "declined",
-  EXPIRED: "expired",
-} as const;
-
-export type SyntheticJobStatusValue = (typeof SyntheticJobStatus)[keyof typeof SyntheticJobStatus];
 
 /** Jobs above this size are asked about before they run. */
 export const APPROVAL_THRESHOLD_RECORDS = 50_000;
@@ -57,20 +45,6 @@ export function wasteRatesOf(profile: WorkloadProfile, defaults: Readonly<Record
   return Object.fromEntries(KINDS.map((kind) => [kind, named.has(kind) ? Math.max(defaults[kind], MIN_NAMED_RATE) : 0])) as Record<OpportunityKindName, number>;
 }
 
-/** A job as REST and the tools show it. */
-export interface SyntheticJobView {
-  job_id: string;
-  run_id: string | null;
-  status: SyntheticJobStatusValue;
-  profile: WorkloadProfile;
-  records_total: number;
-  records_done: number;
-  corpus: string;
-  error: WireError | null;
-  created_at: string;
-  finished_at: string | null;
-}
-
 export interface SyntheticRunOptions {
   signal: AbortSignal;
   /** Called every `progressEvery` records and once at the end, after records_done is stored. */
@@ -83,7 +57,7 @@ export interface SyntheticRunOptions {
 /** What the server gives the Synthetic Data agent: the synthetic_jobs table and the ingest path. */
 export interface SyntheticJobs {
   /** Records the run's job (or takes over the one REST opened for the run) with this profile and status. */
-  plan(owner: string, runId: string, profile: WorkloadProfile, status: typeof SyntheticJobStatus.PENDING_APPROVAL | typeof SyntheticJobStatus.RUNNING): Promise<SyntheticJobView>;
+  plan(owner: string, runId: string, profile: WorkloadProfile, status: typeof SyntheticJobStatus.PENDING_APPROVAL | typeof SyntheticJobStatus.RUNNING): Promise<SyntheticJob>;
   /** Ends a job that will not run: declined by the user, or its question expired. */
   close(owner: string, jobId: string, status: typeof SyntheticJobStatus.DECLINED | typeof SyntheticJobStatus.EXPIRED): Promise<void>;
   /** Generates the records and ingests them into the profile's corpus; marks the job completed or failed. */

@@ -1,138 +1,31 @@
-import type { CatalogDiff, CatalogEdit, CatalogEntry, CatalogPin, CatalogRollback, CatalogScopeName, CatalogVersion, CatalogVersionSummary } from "../protocol/catalog.ts";
+import type { CatalogDiff, CatalogEdit, CatalogRollback, CatalogVersion, CatalogVersionSummary } from "../protocol/catalog.ts";
 import { ApexError } from "../protocol/errors.ts";
-import type { RunEvent, WireError } from "../protocol/events.ts";
-import { ErrorCode, RoutePath, type ErrorCodeName, type RoleName, type TierName } from "../protocol/names.ts";
-import type { IngestSummary as ProtocolIngestSummary } from "../protocol/ingest-summary.ts";
-import type { AccountChange, AdminUser, CorpusPart, CorpusSummary, QuotaStatus } from "../protocol/rest.ts";
+import type { RunEvent } from "../protocol/events.ts";
+import { ErrorCode, RoutePath, type ErrorCodeName, type RoleName } from "../protocol/names.ts";
+import type {
+  AccountChange,
+  AdminUser,
+  ApiKeysReset,
+  AuditFilter,
+  AuditPage,
+  CatalogTarget,
+  CorpusDescription,
+  CorpusSummary,
+  DemoLoad,
+  EffectiveCatalog,
+  IssuedToken,
+  Me,
+  Message,
+  QuotaReport,
+  RunRow,
+  SyntheticJob,
+  Thread,
+  UsageSummary,
+} from "../protocol/rest.ts";
 
 // The REST client of the UI: one method per route it uses, typed answers, and every failure an ApexError carrying the
 // server's code and message (HTTP status in `details.status`). A 401 also tells the app, which sends the user to sign-in.
-
-export interface IssuedToken {
-  token: string;
-  expires_at: string;
-}
-
-export interface Me {
-  id: string;
-  email: string;
-  role: RoleName;
-  tier: string;
-}
-
-export interface Thread {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Message {
-  id: number;
-  role: string;
-  content: string;
-  run_id: string | null;
-  created_at: string;
-}
-
-export interface RunRow {
-  id: string;
-  thread_id: string;
-  status: string;
-  request: string;
-  created_at: string;
-  ended_at: string | null;
-}
-
-/** The ingest summary of an upload, plus where demo data went. */
-export interface IngestSummary extends ProtocolIngestSummary {
-  corpus?: string;
-  scenario?: string;
-}
-
-export interface UsageSummary {
-  records: number;
-  calls: number;
-  cost_usd: number;
-  unpriced_calls: number;
-  period: { from: string | null; to: string | null } | null;
-  models: { model: string; records: number; calls: number; cost_usd: number }[];
-  corpora: unknown[];
-}
-
-
-
-/** The answer of an API key reset: the new key's secret is in it once, never again. */
-export interface ApiKeysReset {
-  user_id: string;
-  revoked: number;
-  api_key?: { id: string; name: string; prefix: string; created_at: string; secret: string };
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor_id: string | null;
-  actor_email: string;
-  action: string;
-  target: string | null;
-  outcome: string;
-  params: Record<string, unknown>;
-}
-
-export interface AuditFilter {
-  actor?: string;
-  action?: string;
-  from?: string;
-  to?: string;
-}
-
-export interface AuditPage {
-  entries: AuditEntry[];
-  next_cursor: number | null;
-}
-
-
-export interface Quotas {
-  tier: TierName;
-  runs_per_hour: QuotaStatus;
-  records_per_day: QuotaStatus;
-}
-
-export type EffectiveEntry = CatalogEntry & { source: CatalogScopeName };
-
-export interface CatalogTarget {
-  scope: CatalogScopeName;
-  user_id?: string;
-}
-
-
-
-export interface CorpusDescription {
-  corpus: string;
-  records: number;
-  calls: number;
-  cost_usd: number | null;
-  unpriced_calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  period: { from: string | null; to: string | null } | null;
-  models: CorpusPart[];
-  features: CorpusPart[];
-}
-
-export interface SyntheticJob {
-  job_id: string;
-  run_id: string | null;
-  status: string;
-  profile: { records: number; scenario: string; days: number; corpus: string };
-  records_total: number;
-  records_done: number;
-  corpus: string;
-  error: WireError | null;
-  created_at: string;
-  finished_at: string | null;
-}
+// The answers' shapes are the server's own, from src/protocol/rest.ts.
 
 /** A file the server sent as a download. */
 export interface DownloadedFile {
@@ -251,11 +144,11 @@ export class ApiClient {
     return this.#call("GET", RoutePath.USAGE_SUMMARY);
   }
 
-  loadDemo(records?: number): Promise<IngestSummary> {
+  loadDemo(records?: number): Promise<DemoLoad> {
     return this.#call("POST", RoutePath.USAGE_DEMO, records === undefined ? {} : { records });
   }
 
-  quotas(): Promise<Quotas> {
+  quotas(): Promise<QuotaReport> {
     return this.#call("GET", RoutePath.QUOTAS);
   }
 
@@ -287,7 +180,7 @@ export class ApiClient {
 
   // --- the supply catalog ---
 
-  catalog(): Promise<{ catalog: CatalogPin; entries: EffectiveEntry[] }> {
+  catalog(): Promise<EffectiveCatalog> {
     return this.#call("GET", RoutePath.CATALOG);
   }
 

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
-import type { ApiClient, AuditEntry, AuditFilter } from "./api.ts";
+import type { AuditEntry, AuditFilter } from "../protocol/rest.ts";
+import type { ApiClient } from "./api.ts";
 import { saveFile } from "./file-download.ts";
 import { ProblemLine, usePageProblem } from "./page-problem.tsx";
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { CatalogScope, type CatalogDiff, type CatalogEntry, type CatalogScopeName, type CatalogVersionSummary } from "../protocol/catalog.ts";
-import type { ApiClient, EffectiveEntry } from "./api.ts";
+import type { EffectiveEntry } from "../protocol/rest.ts";
+import type { ApiClient } from "./api.ts";
 import { ProblemLine, usePageProblem } from "./page-problem.tsx";
 
 // The supply catalog (admins): the effective entries, the version history of a scope, a field-level diff of two

@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type KeyboardEvent, type RefObject } from 
 import { MAX_MESSAGE_CHARS } from "../protocol/commands.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, type DecisionName } from "../protocol/names.ts";
-import type { ApiClient, Message, Thread } from "./api.ts";
+import type { Message, Thread } from "../protocol/rest.ts";
+import type { ApiClient } from "./api.ts";
 import type { Connection, ConnectionStatus } from "./connection.ts";
 import { RunCard } from "./run-card.tsx";
 import type { RunView } from "./run-state.ts";

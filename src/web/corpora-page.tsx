@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { count, usd } from "../protocol/money.ts";
-import type { CorpusSummary } from "../protocol/rest.ts";
-import type { ApiClient, CorpusDescription, SyntheticJob } from "./api.ts";
+import { SyntheticJobStatus, type CorpusDescription, type CorpusSummary, type SyntheticJob, type SyntheticJobStatusName } from "../protocol/rest.ts";
+import type { ApiClient } from "./api.ts";
 import { saveFile } from "./file-download.ts";
 import { ProblemLine, usePageProblem } from "./page-problem.tsx";
 
@@ -16,17 +16,17 @@ interface CorporaPageProps {
 }
 
 const POLL_MS = 2000;
-const ACTIVE_JOBS = new Set(["pending_approval", "running"]);
+const ACTIVE_JOBS = new Set<SyntheticJobStatusName>([SyntheticJobStatus.PENDING_APPROVAL, SyntheticJobStatus.RUNNING]);
 
-function day(iso: string | null | undefined): string {
-  return iso === null || iso === undefined ? "?" : iso.slice(0, 10);
+function day(iso: string | null): string {
+  return iso === null ? "?" : iso.slice(0, 10);
 }
 
 function Description({ corpus }: { corpus: CorpusDescription }) {
   return (
     <div className="corpus-details" data-testid="corpus-details">
       <p className="muted small">
-        {count(corpus.records)} records · {count(corpus.calls)} calls · {day(corpus.period?.from)} to {day(corpus.period?.to)} ·{" "}
+        {count(corpus.records)} records · {count(corpus.calls)} calls · {day(corpus.period.from)} to {day(corpus.period.to)} ·{" "}
         {corpus.cost_usd === null ? "cost unknown" : usd(corpus.cost_usd)} · {count(corpus.input_tokens)} input / {count(corpus.output_tokens)} output tokens
       </p>
       <div className="cards">

@@ -2,8 +2,10 @@ import { useCallback, useEffect, useRef, useState, type DragEvent } from "react"
 import { isApexError } from "../protocol/errors.ts";
 import { count, usd } from "../protocol/money.ts";
 import { ErrorCode } from "../protocol/names.ts";
+import type { IngestSummary } from "../protocol/ingest-summary.ts";
+import type { QuotaReport, UsageSummary } from "../protocol/rest.ts";
 import { FORMAT_NAMES, type FormatName } from "../protocol/usage-formats.ts";
-import type { ApiClient, IngestSummary, Quotas, UsageSummary } from "./api.ts";
+import type { ApiClient } from "./api.ts";
 import { uploadUsage, type UploadProgress } from "./upload.ts";
 
 // The user's usage data: upload files (drop or pick; format detected or chosen) with upload progress and the ingest
@@ -17,8 +19,8 @@ interface DataPageProps {
 
 type Job = { kind: "idle" } | { kind: "uploading"; file: string; progress: UploadProgress } | { kind: "ingesting"; file: string } | { kind: "demo" };
 
-function day(iso: string | null | undefined): string {
-  return iso === null || iso === undefined ? "?" : iso.slice(0, 10);
+function day(iso: string | null): string {
+  return iso === null ? "?" : iso.slice(0, 10);
 }
 
 function Summary({ summary, source }: { summary: IngestSummary; source: string }) {
@@ -70,7 +72,7 @@ function Summary({ summary, source }: { summary: IngestSummary; source: string }
 }
 
 /** "12,000 of 100,000 records today · resets at 14:00" (or unlimited). */
-function QuotaLine({ quotas }: { quotas: Quotas }) {
+function QuotaLine({ quotas }: { quotas: QuotaReport }) {
   const { limit, used, resets_at } = quotas.records_per_day;
   const full = limit !== null && used >= limit;
   return (
@@ -93,7 +95,7 @@ export function DataPage({ api, usage, onLoaded }: DataPageProps) {
   const [result, setResult] = useState<{ summary: IngestSummary; source: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
-  const [quotas, setQuotas] = useState<Quotas | null>(null);
+  const [quotas, setQuotas] = useState<QuotaReport | null>(null);
   const picker = useRef<HTMLInputElement>(null);
   const busy = job.kind !== "idle";
 
@@ -162,12 +164,12 @@ export function DataPage({ api, usage, onLoaded }: DataPageProps) {
             <>
               <p className="big-number">{count(usage.records)} records</p>
               <p className="muted">
-                {day(usage.period?.from)} to {day(usage.period?.to)} · {usd(usage.cost_usd)} · {usage.corpora.length === 1 ? "1 corpus" : `${usage.corpora.length} corpora`}
+                {day(usage.period.from)} to {day(usage.period.to)} · {usd(usage.cost_usd)} · {usage.corpora.length === 1 ? "1 corpus" : `${usage.corpora.length} corpora`}
               </p>
               <ul className="models">
                 {usage.models.slice(0, 6).map((m) => (
-                  <li key={m.model}>
-                    <span>{m.model}</span>
+                  <li key={m.model ?? "(none)"}>
+                    <span>{m.model ?? "(none)"}</span>
                     <span className="muted">{count(m.calls)} calls</span>
                   </li>
                 ))}

@@ -1,4 +1,4 @@
-import type { IssuedToken } from "./api.ts";
+import type { IssuedToken } from "../protocol/rest.ts";
 
 // The signed-in session, kept in localStorage so a reload stays signed in until the token expires.
 

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { isApexError } from "../protocol/errors.ts";
-import type { ApiClient, IssuedToken } from "./api.ts";
+import type { IssuedToken } from "../protocol/rest.ts";
+import type { ApiClient } from "./api.ts";
 
 // First-run setup (create the first admin) and sign-in: the same two fields, a different call and wording. The server
 // checks the password rules and its message is shown as is.

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { Thread } from "./api.ts";
+import type { Thread } from "../protocol/rest.ts";
 
 // The conversations of the signed-in user: new, switch, rename in place, delete (after a confirmation).
 

@@ -1,7 +1,8 @@
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, RoutePath } from "../protocol/names.ts";
+import type { UsageUpload } from "../protocol/rest.ts";
 import type { FormatName } from "../protocol/usage-formats.ts";
-import { errorFromResponse, parseJson, type ApiClient, type IngestSummary } from "./api.ts";
+import { errorFromResponse, parseJson, type ApiClient } from "./api.ts";
 
 // POST /api/usage with XMLHttpRequest, the one browser API that reports upload progress. The file is sent as is
 // (plain or gzip); the server detects the format unless one is chosen.
@@ -16,7 +17,7 @@ export function uploadUsage(
   file: File,
   format: FormatName | "auto",
   onProgress: (progress: UploadProgress) => void,
-): Promise<IngestSummary> {
+): Promise<UsageUpload> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `${RoutePath.USAGE}?format=${encodeURIComponent(format)}`);
@@ -28,7 +29,7 @@ export function uploadUsage(
     xhr.onload = () => {
       const body = parseJson(xhr.responseText);
       if (xhr.status >= 200 && xhr.status < 300) {
-        resolve(body as IngestSummary);
+        resolve(body as UsageUpload);
         return;
       }
       const error = errorFromResponse(xhr.status, body);

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Role, Tier, type RoleName, type TierName } from "../protocol/names.ts";
-import type { AccountChange, AdminUser } from "../protocol/rest.ts";
-import type { ApiClient, ApiKeysReset } from "./api.ts";
+import type { AccountChange, AdminUser, ApiKeysReset } from "../protocol/rest.ts";
+import type { ApiClient } from "./api.ts";
 import { ProblemLine, usePageProblem } from "./page-problem.tsx";
 
 // The accounts (admins): change a role or tier, disable or enable, reset API keys (the new key is shown once, here),

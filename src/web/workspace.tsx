@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { isApexError } from "../protocol/errors.ts";
 import { ErrorCode, Role } from "../protocol/names.ts";
-import type { ApiClient, Me, Thread, UsageSummary } from "./api.ts";
+import type { Me, Thread, UsageSummary } from "../protocol/rest.ts";
+import type { ApiClient } from "./api.ts";
 import { AuditPage } from "./audit-page.tsx";
 import { CatalogPage } from "./catalog-page.tsx";
 import { Chat } from "./chat.tsx";

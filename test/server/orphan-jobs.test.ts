@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readProfile } from "../../src/agents/synthetic-request.ts";
 import { EnvVar, ErrorCode, RoutePath } from "../../src/protocol/names.ts";
+import { SyntheticJobStatus, type SyntheticJob } from "../../src/protocol/rest.ts";
 import { storeTargets } from "../../src/store/disposable-database.ts";
 import { RunRepository } from "../../src/store/runs.ts";
 import { SyntheticJobRepository } from "../../src/store/synthetic-jobs.ts";
 import { ThreadRepository } from "../../src/store/threads.ts";
-import { SyntheticJobStatus, type SyntheticJobView } from "../../src/tools/synthetic-jobs.ts";
 import { get, startSignedIn, type TestServer } from "./test-server.ts";
 
 const OWNER = { email: "orphans@example.com", password: "owner-password-1" };
@@ -42,7 +42,7 @@ describe.each(storeTargets())("jobs of dead runs on $name", (target) => {
     const live = await runs.create({ ownerId, threadId: thread.id, request: "generate", nodeId: "node-alive", leaseMs: 3_600_000 });
     const liveJob = await jobs.planForRun({ ownerId, runId: live.id, profile, status: SyntheticJobStatus.PENDING_APPROVAL, recordsTotal: 200_000, corpus: "big" });
 
-    const listed = async () => (await get(server.url + RoutePath.SYNTHETIC_JOBS, token)).body.jobs as SyntheticJobView[];
+    const listed = async () => (await get(server.url + RoutePath.SYNTHETIC_JOBS, token)).body.jobs as SyntheticJob[];
     await expect.poll(async () => (await listed()).find((j) => j.job_id === deadJob.id)?.status, { timeout: 20_000 }).toBe(SyntheticJobStatus.FAILED);
     const ended = (await listed()).find((j) => j.job_id === deadJob.id);
     expect(ended?.error?.code).toBe(ErrorCode.INTERRUPTED);

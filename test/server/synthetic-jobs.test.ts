@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunEvent } from "../../src/protocol/events.ts";
 import { AgentName, ClientCommand, ControlFrame, Decision, EnvVar, ErrorCode, EventType, RoutePath } from "../../src/protocol/names.ts";
+import { SyntheticJobStatus, type SyntheticJob } from "../../src/protocol/rest.ts";
 import { AuditAction } from "../../src/server/audit-actions.ts";
 import { AuditLogRepository } from "../../src/store/audit-log.ts";
 import { storeTargets } from "../../src/store/disposable-database.ts";
-import { SyntheticJobStatus, type SyntheticJobView } from "../../src/tools/synthetic-jobs.ts";
 import { checkRunInvariants } from "../mission-critical/invariants.ts";
 import { get, post, startSignedIn, type TestServer } from "./test-server.ts";
 import { TestClient, type Frame } from "./ws-client.ts";
@@ -55,8 +55,8 @@ describe.each(storeTargets())("synthetic data jobs on $name", (target) => {
   const respond = (interruptId: unknown, decision: string, payload?: Record<string, unknown>) =>
     send({ type: ClientCommand.RESPOND, interrupt_id: interruptId, decision, ...(payload === undefined ? {} : { payload }) });
 
-  async function jobOfRun(runId: string): Promise<SyntheticJobView> {
-    const jobs = (await get(server.url + RoutePath.SYNTHETIC_JOBS, token)).body.jobs as SyntheticJobView[];
+  async function jobOfRun(runId: string): Promise<SyntheticJob> {
+    const jobs = (await get(server.url + RoutePath.SYNTHETIC_JOBS, token)).body.jobs as SyntheticJob[];
     const job = jobs.find((j) => j.run_id === runId);
     if (job === undefined) throw new Error(`no job for run ${runId}`);
     return job;
@@ -141,10 +141,10 @@ describe.each(storeTargets())("synthetic data jobs on $name", (target) => {
     const { job_id: jobId, run_id: runId, thread_id: threadId } = started.body as Record<string, string>;
     expect([jobId, runId, threadId].every((id) => typeof id === "string" && id.length > 0)).toBe(true);
     const jobUrl = server.url + RoutePath.SYNTHETIC_JOB.replace(":job_id", jobId!);
-    let job = (await get(jobUrl, token)).body.job as SyntheticJobView;
+    let job = (await get(jobUrl, token)).body.job as SyntheticJob;
     while (job.status !== SyntheticJobStatus.COMPLETED && job.status !== SyntheticJobStatus.FAILED) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      job = (await get(jobUrl, token)).body.job as SyntheticJobView;
+      job = (await get(jobUrl, token)).body.job as SyntheticJob;
     }
     expect(job).toMatchObject({ job_id: jobId, run_id: runId, status: SyntheticJobStatus.COMPLETED, records_done: 1100, corpus: "rest-clean", profile: { scenario: "clean", waste: [], seed: 3 } });
     expect(await records("rest-clean")).toBe(1100);
