@@ -8,7 +8,7 @@ import type {
 } from "./analysis-rows.ts";
 import type { PricedUsageRecord, UsageRecord } from "./record.ts";
 import type { UsageEngine } from "./sql-dialect.ts";
-import type { CorpusPart, CorpusSummary } from "../protocol/rest.ts";
+import type { CorpusDescription, CorpusSummary } from "../protocol/rest.ts";
 
 export type {
   FailedAttemptRow,
@@ -190,21 +190,8 @@ export interface RecordCondition {
   unpriced?: boolean;
 }
 
-export type { CorpusPart, CorpusSummary } from "../protocol/rest.ts";
+export type { CorpusDescription, CorpusPart, CorpusSummary } from "../protocol/rest.ts";
 
-/** One corpus in full: its totals, period and what it holds per model and per feature (cost first). */
-export interface CorpusDescription {
-  corpus: string;
-  records: number;
-  calls: number;
-  cost_usd: number | null;
-  unpriced_calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  period: UsageTotals["period"];
-  models: CorpusPart[];
-  features: CorpusPart[];
-}
 
 
 export interface WindowOption {

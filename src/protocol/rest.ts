@@ -218,6 +218,12 @@ export interface CorpusDescription {
   features: CorpusPart[];
 }
 
+/** A corpus as its REST routes answer it: the description and its own retention setting. */
+export interface CorpusDetail extends CorpusDescription {
+  /** Days of records kept; null when the corpus follows the server's default. */
+  retention_days: number | null;
+}
+
 /** Where a synthetic data job is: asked about, generating, or ended (REST `status`; stored in synthetic_jobs.status). */
 export const SyntheticJobStatus = {
   PENDING_APPROVAL: "pending_approval",

@@ -11,11 +11,6 @@ import type { Actor, AuditedAction, AuditTrail } from "./audit-trail.ts";
 // re-read from the store and must be an admin (refusals audited as denied), every change is audited with the before and
 // after, and the store's lock keeps at least one enabled admin.
 
-/** A reset as REST answers it: the new key's secret is shown this once. */
-export interface ApiKeysResetWithKey extends ApiKeysReset {
-  api_key?: { id: string; name: string; prefix: string; created_at: string; secret: string };
-}
-
 function view(user: AdminUserSummary): AdminUserView {
   return {
     id: user.id,
@@ -69,7 +64,7 @@ export class AccountAdministration implements UserAdministration {
   }
 
   /** Revokes every active key of the account, then issues one named `newKeyName` when given (its secret shown once). */
-  async resetApiKeysAndIssue(actorId: string, ref: string, newKeyName: string | undefined): Promise<ApiKeysResetWithKey> {
+  async resetApiKeysAndIssue(actorId: string, ref: string, newKeyName: string | undefined): Promise<ApiKeysReset> {
     const entry = { action: AuditAction.USER_API_KEYS_RESET, target: ref, params: { new_key_name: newKeyName ?? null } };
     const actor = await this.#admin(actorId, entry, "reset API keys");
     const user = await this.#target(ref);
@@ -80,7 +75,7 @@ export class AccountAdministration implements UserAdministration {
       target: user.id,
       params: { email: user.email, revoked, new_key_name: newKeyName ?? null, new_key_id: issued?.key.id ?? null },
     });
-    const reset: ApiKeysResetWithKey = { user_id: user.id, revoked };
+    const reset: ApiKeysReset = { user_id: user.id, revoked };
     if (issued !== undefined) {
       const { key, secret } = issued;
       reset.api_key = { id: key.id, name: key.name, prefix: key.prefix, created_at: key.createdAt.toISOString(), secret };

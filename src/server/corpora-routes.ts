@@ -2,8 +2,10 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { UsageStore } from "../analytics/store.ts";
 import { RoutePath } from "../protocol/names.ts";
+import type { CorpusDetail, CorpusPart, CorpusSummary } from "../protocol/rest.ts";
 import type { CorpusRetentionRepository } from "../store/corpus-retention.ts";
 import { checkRename, corpusNotFound as notFound } from "../tools/corpus-administration.ts";
+import type { SchemaProperties } from "./api-routes.ts";
 import type { CorpusService } from "./corpus-service.ts";
 import { AuditAction } from "./audit-actions.ts";
 import type { AuditTrail } from "./audit-trail.ts";
@@ -39,13 +41,13 @@ const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 const corpusSummarySchema = {
   type: "object",
   required: ["corpus", "records", "calls", "cost_usd", "from", "to"],
-  properties: { corpus: { type: "string" }, records: count, calls: count, cost_usd: nullableCost, from: nullableTime, to: nullableTime },
+  properties: { corpus: { type: "string" }, records: count, calls: count, cost_usd: nullableCost, from: nullableTime, to: nullableTime } satisfies SchemaProperties<CorpusSummary>,
 } as const;
 
 const corpusPartSchema = {
   type: "object",
   required: ["name", "records", "calls", "cost_usd"],
-  properties: { name: { type: ["string", "null"] }, records: count, calls: count, cost_usd: nullableCost },
+  properties: { name: { type: ["string", "null"] }, records: count, calls: count, cost_usd: nullableCost } satisfies SchemaProperties<CorpusPart>,
 } as const;
 
 /** A corpus in full (the usage store's CorpusDescription); models and features most expensive first. */
@@ -65,14 +67,14 @@ const corpusDescriptionSchema = {
     features: { type: "array", items: corpusPartSchema },
     /** The corpus's own retention in days; null when it follows the server's default. */
     retention_days: { type: ["integer", "null"] },
-  },
+  } satisfies SchemaProperties<CorpusDetail>,
 } as const;
 const oneCorpus = { 200: { type: "object", required: ["corpus"], properties: { corpus: corpusDescriptionSchema } } } as const;
 
 
 export async function corporaRoutes(fastify: FastifyInstance, options: CorporaRoutesOptions): Promise<void> {
   const { usage, audit, retention, corpora } = options;
-  const described = async (owner: string, corpus: string) => {
+  const described = async (owner: string, corpus: string): Promise<CorpusDetail | null> => {
     const description = await usage.describeCorpus(owner, corpus);
     return description === null ? null : { ...description, retention_days: await retention.get(owner, corpus) };
   };

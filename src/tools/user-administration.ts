@@ -1,15 +1,9 @@
-import type { AccountChange, AdminUser as AdminUserView } from "../protocol/rest.ts";
+import type { AccountChange, AdminUser as AdminUserView, ApiKeysReset } from "../protocol/rest.ts";
 // Account administration as tools see it: the server implements it over the store (and audits every action); tools
 // reach it through ApexServices, never the store itself. The actor is always the calling user's id from the context.
 
-/** An account as admins see it, and what an admin may change on one: one definition, in the protocol. */
-export type { AccountChange, AdminUserView };
-
-export interface ApiKeysReset {
-  user_id: string;
-  /** How many active keys were revoked. */
-  revoked: number;
-}
+/** An account as admins see it, what an admin may change on one, and a key reset: one definition, in the protocol. */
+export type { AccountChange, AdminUserView, ApiKeysReset };
 
 export interface UserAdministration {
   /** `forbidden` (and audited) unless the actor is an admin. */

@@ -9,7 +9,7 @@ import type {
   AuditFilter,
   AuditPage,
   CatalogTarget,
-  CorpusDescription,
+  CorpusDetail,
   CorpusSummary,
   DemoLoad,
   EffectiveCatalog,
@@ -211,8 +211,8 @@ export class ApiClient {
     return (await this.#call<{ corpora: CorpusSummary[] }>("GET", RoutePath.CORPORA)).corpora;
   }
 
-  async corpus(name: string): Promise<CorpusDescription> {
-    return (await this.#call<{ corpus: CorpusDescription }>("GET", routeOf(RoutePath.CORPUS, { corpus: name }))).corpus;
+  async corpus(name: string): Promise<CorpusDetail> {
+    return (await this.#call<{ corpus: CorpusDetail }>("GET", routeOf(RoutePath.CORPUS, { corpus: name }))).corpus;
   }
 
   async renameCorpus(name: string, to: string): Promise<void> {
