@@ -1,4 +1,4 @@
-import { CatalogScope, type CatalogEntry, type CatalogVersionSummary } from "../protocol/catalog.ts";
+import { CatalogScope, type CatalogEntry, type CatalogLookup, type CatalogVersionSummary } from "../protocol/catalog.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { Decision, ErrorCode, InterruptKind, Role, ToolName } from "../protocol/names.ts";
 import type { AgentInput, AgentResult } from "../runtime/agent.ts";
@@ -15,12 +15,6 @@ import { approvalTtl, finish } from "./plain-report.ts";
 
 type Input = AgentInput<ApexServices>;
 type Command<Op extends AdminCommand["op"]> = Extract<AdminCommand, { op: Op }>;
-
-interface LookupResult {
-  found: boolean;
-  source: string | null;
-  entry: CatalogEntry | null;
-}
 
 const FIELD_WORDS: Readonly<Record<PriceField, string>> = {
   input_per_mtok: "input",
@@ -55,7 +49,7 @@ async function approved(input: Input, prompt: string, kept: string): Promise<Age
   return answer.decision === Decision.APPROVE ? null : finish(input, `You declined; ${kept}.`);
 }
 
-function describeEntry(model: string, found: LookupResult): string {
+function describeEntry(model: string, found: CatalogLookup): string {
   const { entry } = found;
   if (entry === null) return `The catalog has no model named "${model}".`;
   const cache = entry.cache_read_per_mtok === undefined ? "" : `, cache read ${perMtok(entry.cache_read_per_mtok)}`;
@@ -70,7 +64,7 @@ async function editPrice(input: Input, command: Command<"catalog_price">): Promi
   if (command.reason === null) {
     return finish(input, `A catalog change needs a reason: say why, e.g. "set the ${field} price of ${command.model} to ${command.price} per million tokens because the provider cut it".`);
   }
-  const found = await input.tools.call<LookupResult>(ToolName.CATALOG_LOOKUP, { model: command.model });
+  const found = await input.tools.call<CatalogLookup>(ToolName.CATALOG_LOOKUP, { model: command.model });
   if (found.entry === null) return finish(input, `The catalog has no model named "${command.model}"; add it from the catalog page with its provider and prices.`);
   const before = found.entry[command.field];
   const change = `the ${field} price of ${found.entry.model} from ${perMtok(before)} to ${perMtok(command.price)} in the global catalog (reason: ${command.reason})`;
@@ -141,7 +135,7 @@ export async function readAdminRequest(input: Input, rules: AdminCommand): Promi
 export async function runAdminCommand(input: Input, command: AdminCommand): Promise<AgentResult> {
   switch (command.op) {
     case "catalog_lookup": {
-      const found = await input.tools.call<LookupResult>(ToolName.CATALOG_LOOKUP, { model: command.model });
+      const found = await input.tools.call<CatalogLookup>(ToolName.CATALOG_LOOKUP, { model: command.model });
       return finish(input, describeEntry(command.model, found));
     }
     case "catalog_price":

@@ -190,7 +190,7 @@ export interface RecordCondition {
   unpriced?: boolean;
 }
 
-export type { CorpusDescription, CorpusPart, CorpusSummary } from "../protocol/rest.ts";
+export type { CorpusDescription, CorpusSummary } from "../protocol/rest.ts";
 
 
 

@@ -115,6 +115,22 @@ export const CatalogDiffSchema = z.object({
   changed: z.array(z.object({ model: z.string(), fields: z.array(FieldChangeSchema) })),
 });
 
+/** Where an effective entry comes from: a catalog scope, or the bundled price data. */
+export type CatalogSourceName = CatalogScopeName | typeof BUNDLED_CATALOG_SOURCE;
+
+/**
+ * One model as a catalog lookup answers it (the `catalog_lookup` tool and `GET /api/catalog/models/:model`): the
+ * tenant's entry, else the global one, else the bundled prices; `found: false` when none has the model.
+ */
+export interface CatalogLookup {
+  model: string;
+  found: boolean;
+  source: CatalogSourceName | null;
+  entry: CatalogEntry | null;
+  /** The catalog versions the lookup read; null when no catalog store is behind it (`apex analyze`). */
+  catalog: CatalogPin | null;
+}
+
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 export type CatalogChanges = z.infer<typeof CatalogChangesSchema>;
 export type CatalogEdit = z.infer<typeof CatalogEditSchema>;

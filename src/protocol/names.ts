@@ -196,6 +196,7 @@ export const RoutePath = {
   CATALOG_VERSION: "/api/catalog/versions/:version",
   CATALOG_DIFF: "/api/catalog/diff",
   CATALOG_ROLLBACK: "/api/catalog/rollback",
+  CATALOG_MODEL: "/api/catalog/models/:model",
   /** Runs the analysis of an earlier run again, priced with the catalog versions its report recorded (or others). */
   RUN_REPRODUCE: "/api/runs/:run_id/reproduce",
   // a user's workload corpora and synthetic data jobs

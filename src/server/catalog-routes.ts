@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { CatalogEditSchema, CatalogPinSchema, CatalogRollbackSchema, CatalogScope } from "../protocol/catalog.ts";
+import { CatalogEditSchema, CatalogPinSchema, CatalogRollbackSchema, CatalogScope, type CatalogLookup } from "../protocol/catalog.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, EventType, RoutePath } from "../protocol/names.ts";
 import type { CatalogTarget, EffectiveCatalog } from "../protocol/rest.ts";
 import type { StoreDb } from "../store/database.ts";
 import type { EventLog } from "../store/event-log.ts";
 import { RunRepository } from "../store/runs.ts";
+import { lookupModel } from "../tools/catalog-tools.ts";
 import { AuditAction } from "./audit-actions.ts";
 import { Authenticator, type AuthUser } from "./auth.ts";
 import type { RunLauncher } from "./run-launcher.ts";
@@ -46,6 +47,7 @@ const TARGET_PROPERTIES = {
 } as const satisfies SchemaProperties<CatalogTarget>;
 const TARGET_QUERY = { type: "object", additionalProperties: false, properties: TARGET_PROPERTIES } as const;
 const DIFF_QUERY = { type: "object", additionalProperties: false, required: ["from", "to"], properties: { ...TARGET_PROPERTIES, from: VERSION, to: VERSION } } as const;
+const MODEL_PARAMS = { type: "object", required: ["model"], properties: { model: { type: "string", minLength: 1, maxLength: 200, pattern: "^[^\\u0000]*\\S[^\\u0000]*$" } } } as const;
 const VERSION_PARAMS = { type: "object", required: ["version"], properties: { version: VERSION } } as const;
 const RUN_PARAMS = { type: "object", required: ["run_id"], properties: { run_id: { type: "string", minLength: 1, maxLength: 128, pattern: "^[^\\u0000]+$" } } } as const;
 const ReproduceSchema = CatalogPinSchema.partial().strict();
@@ -68,6 +70,12 @@ export async function catalogRoutes(fastify: FastifyInstance, options: CatalogRo
   };
 
   fastify.get(RoutePath.CATALOG, async (request): Promise<EffectiveCatalog> => catalog.effective((await caller(request)).id));
+
+  // One model as a run of this caller would price it now: tenant entry, global entry, else the bundled prices.
+  fastify.get<{ Params: { model: string } }>(RoutePath.CATALOG_MODEL, { schema: { params: MODEL_PARAMS } }, async (request): Promise<CatalogLookup> => {
+    const user = await caller(request);
+    return lookupModel(await catalog.pinnedServices(user.id), user.id, request.params.model.trim());
+  });
 
   fastify.get<{ Querystring: CatalogTarget }>(RoutePath.CATALOG_VERSIONS, { schema: { querystring: TARGET_QUERY } }, async (request) => {
     const user = await caller(request);

@@ -54,7 +54,7 @@ export class SupplyCatalog implements CatalogAccess {
   }
 
   /** A run's services priced with the catalog in force now (or the versions of `pin`): what pins a run. */
-  async pinnedServices(userId: string, pin?: Partial<CatalogPin>): Promise<Partial<ApexServices>> {
+  async pinnedServices(userId: string, pin?: Partial<CatalogPin>): Promise<Required<Pick<ApexServices, "prices" | "catalogPin" | "catalog">>> {
     const resolved = await this.resolve(userId, pin);
     return { prices: new PriceBook({ catalog: layerCatalogs(resolved.global, resolved.tenant) }), catalogPin: resolved.pin, catalog: this };
   }

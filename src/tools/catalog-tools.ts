@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BUNDLED_CATALOG_SOURCE, CatalogEditSchema, type CatalogEntry } from "../protocol/catalog.ts";
+import { BUNDLED_CATALOG_SOURCE, CatalogEditSchema, type CatalogEntry, type CatalogLookup } from "../protocol/catalog.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, Role, ToolName } from "../protocol/names.ts";
 import type { ModelPrices } from "../pricing/model-prices.ts";
@@ -27,21 +27,24 @@ export function entryOfPrices(prices: ModelPrices): CatalogEntry {
   };
 }
 
+/** `model` in the caller's catalog (the run's pinned versions), else in the bundled prices of `prices`. */
+export async function lookupModel(services: Pick<ApexServices, "catalog" | "catalogPin" | "prices">, userId: string, model: string): Promise<CatalogLookup> {
+  const { catalog, catalogPin, prices } = services;
+  const pin = catalogPin ?? null;
+  const match = await catalog?.lookup(userId, model, catalogPin);
+  if (match !== undefined && match !== null) return { model, found: true, source: match.source, entry: match.entry, catalog: pin };
+  const bundled = prices.lookup(model);
+  if (bundled === undefined) return { model, found: false, source: null, entry: null, catalog: pin };
+  return { model, found: true, source: BUNDLED_CATALOG_SOURCE, entry: entryOfPrices(bundled), catalog: pin };
+}
+
 export const catalogLookupTool = defineTool({
   name: ToolName.CATALOG_LOOKUP,
   description:
     "A model's effective prices (USD per million tokens), context window, capability tier and the cheaper models the " +
     "catalog declares safe for kinds of its traffic, as the catalog version this run uses has them.",
   parameters: z.object({ model: z.string().trim().min(1).max(200) }),
-  async execute(params, call: ToolCall<ApexServices>) {
-    const { catalog, catalogPin, prices } = call.services;
-    const pin = catalogPin ?? null;
-    const match = await catalog?.lookup(call.context.userId, params.model, catalogPin);
-    if (match !== undefined && match !== null) return { model: params.model, found: true, source: match.source, entry: match.entry, catalog: pin };
-    const bundled = prices.lookup(params.model);
-    if (bundled === undefined) return { model: params.model, found: false, source: null, entry: null, catalog: pin };
-    return { model: params.model, found: true, source: BUNDLED_CATALOG_SOURCE, entry: entryOfPrices(bundled), catalog: pin };
-  },
+  execute: (params, call: ToolCall<ApexServices>) => lookupModel(call.services, call.context.userId, params.model),
 });
 
 export const catalogUpdateTool = defineTool({

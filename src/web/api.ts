@@ -1,4 +1,4 @@
-import type { CatalogDiff, CatalogEdit, CatalogRollback, CatalogVersion, CatalogVersionSummary } from "../protocol/catalog.ts";
+import type { CatalogDiff, CatalogEdit, CatalogLookup, CatalogRollback, CatalogVersion, CatalogVersionSummary } from "../protocol/catalog.ts";
 import { ApexError } from "../protocol/errors.ts";
 import type { RunEvent } from "../protocol/events.ts";
 import { ErrorCode, RoutePath, type ErrorCodeName, type RoleName } from "../protocol/names.ts";
@@ -182,6 +182,11 @@ export class ApiClient {
 
   catalog(): Promise<EffectiveCatalog> {
     return this.#call("GET", RoutePath.CATALOG);
+  }
+
+  /** One model as the caller's runs would price it now: their catalog's entry, else the bundled prices. */
+  catalogModel(model: string): Promise<CatalogLookup> {
+    return this.#call("GET", routeOf(RoutePath.CATALOG_MODEL, { model }));
   }
 
   async catalogVersions(target: CatalogTarget): Promise<CatalogVersionSummary[]> {

@@ -1,11 +1,20 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { CatalogScope, type CatalogDiff, type CatalogEntry, type CatalogScopeName, type CatalogVersionSummary } from "../protocol/catalog.ts";
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import {
+  BUNDLED_CATALOG_SOURCE,
+  CatalogScope,
+  type CatalogDiff,
+  type CatalogEntry,
+  type CatalogLookup,
+  type CatalogScopeName,
+  type CatalogVersionSummary,
+} from "../protocol/catalog.ts";
 import type { EffectiveEntry } from "../protocol/rest.ts";
 import type { ApiClient } from "./api.ts";
 import { ProblemLine, usePageProblem } from "./page-problem.tsx";
 
-// The supply catalog (admins): the effective entries, the version history of a scope, a field-level diff of two
-// versions, an edit of one model's prices and substitutes (a new version, with a reason) and a rollback (with a reason).
+// The supply catalog (admins): a lookup of any model (catalog entry or bundled prices, the start of an override), the
+// effective entries, the version history of a scope, a field-level diff of two versions, an edit of one model's prices
+// and substitutes (a new version, with a reason) and a rollback (with a reason).
 
 interface CatalogPageProps {
   api: ApiClient;
@@ -165,6 +174,68 @@ function DiffView({ diff }: { diff: CatalogDiff }) {
   );
 }
 
+/**
+ * Looks one model up as runs price it (the catalog's entry, else the bundled price data), so an admin sees a model's
+ * current prices before overriding it, and can start the override from them.
+ */
+function ModelLookup({ api, onOverride, fail, catalogChanged }: { api: ApiClient; onOverride(entry: CatalogEntry): void; fail(error: unknown): void; catalogChanged: unknown }) {
+  const [model, setModel] = useState("");
+  const [found, setFound] = useState<CatalogLookup | null>(null);
+  // The model on screen, read when the catalog changes (a ref: showing a new model must not look it up twice).
+  const shownModel = useRef<string | undefined>(undefined);
+  shownModel.current = found?.model;
+
+  const fetchModel = useCallback(
+    async (name: string) => {
+      try {
+        setFound(await api.catalogModel(name));
+      } catch (error) {
+        fail(error);
+      }
+    },
+    [api, fail],
+  );
+
+  // After a change to the catalog (an override saved, a rollback), the model on screen is looked up again.
+  useEffect(() => {
+    if (shownModel.current !== undefined) void fetchModel(shownModel.current);
+  }, [catalogChanged, fetchModel]);
+
+  function lookUp(event: FormEvent) {
+    event.preventDefault();
+    void fetchModel(model.trim());
+  }
+
+  return (
+    <div className="card" data-testid="catalog-lookup">
+      <h2>Look up a model</h2>
+      <form className="inline-form" onSubmit={lookUp}>
+        <input required placeholder="gpt-4o-mini" data-testid="catalog-lookup-model" value={model} onChange={(e) => setModel(e.target.value)} />
+        <button type="submit" className="secondary" data-testid="catalog-lookup-go" disabled={model.trim() === ""}>
+          Look up
+        </button>
+      </form>
+      {found !== null && !found.found && (
+        <p className="muted" data-testid="catalog-lookup-result" data-found="false">
+          Neither the catalog nor the bundled price data knows “{found.model}”: calls to it are unpriced until you add it.
+        </p>
+      )}
+      {found?.entry != null && (
+        <div data-testid="catalog-lookup-result" data-found="true" data-source={found.source ?? ""}>
+          <p>
+            <strong>{found.entry.model}</strong> ({found.entry.provider}) from the {found.source === BUNDLED_CATALOG_SOURCE ? "bundled price data" : `${found.source ?? ""} catalog`}: input{" "}
+            {shown(found.entry.input_per_mtok)}, output {shown(found.entry.output_per_mtok)}, cache read {shown(found.entry.cache_read_per_mtok)} USD per million
+            tokens{found.entry.context_window === undefined ? "" : `; context window ${found.entry.context_window.toLocaleString()} tokens`}.
+          </p>
+          <button className="secondary" data-testid="catalog-lookup-override" onClick={() => found.entry !== null && onOverride(found.entry)}>
+            Override in this scope
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function CatalogPage({ api }: CatalogPageProps) {
   const [scope, setScope] = useState<CatalogScopeName>(CatalogScope.GLOBAL);
   const [entries, setEntries] = useState<EffectiveEntry[]>([]);
@@ -239,6 +310,7 @@ export function CatalogPage({ api }: CatalogPageProps) {
           <option value={CatalogScope.TENANT}>My account only</option>
         </select>
       </label>
+      <ModelLookup api={api} onOverride={setEditing} fail={fail} catalogChanged={entries} />
       {editing !== null && <EditForm key={editing.model === "" ? "new" : editing.model} entry={editing} onSave={save} onCancel={() => setEditing(null)} />}
 
       <div className="card">

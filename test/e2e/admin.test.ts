@@ -1,9 +1,10 @@
-// The admin side in a real browser against a real `apex serve`: an admin edits one model's price with a reason, sees the
+// The admin side in a real browser against a real `apex serve`: an admin looks a model up in the bundled prices,
+// overrides it, edits its price with a reason, sees the
 // new version in the history and the field change in the diff, and finds the change in the audit log; creates an
 // account on the Users page; asks the chat for a large synthetic dataset, modifies the job at the approval prompt and
 // finds the generated corpus on the Datasets page. A non-admin then sees no admin page, and the admin routes answer 403.
 import { beforeAll, expect, it } from "vitest";
-import { CatalogScope } from "../../src/protocol/catalog.ts";
+import { BUNDLED_CATALOG_SOURCE, CatalogScope } from "../../src/protocol/catalog.ts";
 import { Decision, RoutePath } from "../../src/protocol/names.ts";
 import { afterE2e, e2eOutput, startE2e, type E2e } from "./harness.ts";
 import { ask, createFirstAdmin, login, openChat, RUN_TIMEOUT_MS, runEnd, signIn } from "./user-steps.ts";
@@ -31,15 +32,19 @@ it(
     await page.getByTestId("setup-form").waitFor();
     await createFirstAdmin(page, ADMIN);
 
-    // the catalog starts as the bundled price data alone: the admin adds the model (v1), then changes its price (v2)
+    // the catalog starts as the bundled price data alone: the admin looks the model up (its bundled prices), overrides
+    // it from there as it is (v1), then changes its price (v2)
     await page.getByTestId("nav-catalog").click();
     const catalog = page.getByTestId("admin-catalog");
-    await catalog.getByTestId("catalog-add").click();
+    await catalog.getByTestId("catalog-lookup-model").fill(MODEL);
+    await catalog.getByTestId("catalog-lookup-go").click();
+    const found = catalog.getByTestId("catalog-lookup-result");
+    await found.waitFor();
+    expect(await found.getAttribute("data-source")).toBe(BUNDLED_CATALOG_SOURCE);
+    await found.getByTestId("catalog-lookup-override").click();
     const added = page.getByTestId("catalog-edit");
-    await added.getByTestId("catalog-model").fill(MODEL);
-    await added.getByTestId("catalog-provider").fill("openai");
-    await added.getByTestId("catalog-input_per_mtok").fill(String(OLD_PRICE));
-    await added.getByTestId("catalog-output_per_mtok").fill("0.6");
+    expect(await added.locator("h3").textContent()).toBe(`Edit ${MODEL}`);
+    expect(Number(await added.getByTestId("catalog-input_per_mtok").inputValue())).toBe(OLD_PRICE);
     await added.getByTestId("catalog-reason").fill("Start from the list price");
     await added.getByTestId("catalog-save").click();
     const row = catalog.locator(`[data-testid="catalog-entry"][data-model="${MODEL}"]`);
@@ -51,6 +56,9 @@ it(
     await form.getByTestId("catalog-reason").fill(REASON);
     await form.getByTestId("catalog-save").click();
 
+    // the lookup on screen follows the catalog: the model now comes from the global catalog at its new price
+    const current = catalog.locator(`[data-testid="catalog-lookup-result"][data-source="${CatalogScope.GLOBAL}"]`);
+    await expect.poll(async () => ((await current.count()) === 0 ? "" : await current.textContent()), { timeout: 30_000 }).toContain(`input ${NEW_PRICE},`);
     const latest = catalog.getByTestId("catalog-version").first();
     await expect.poll(() => latest.getAttribute("data-version")).toBe("2");
     expect(await latest.textContent()).toContain(REASON);

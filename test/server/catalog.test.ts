@@ -140,7 +140,7 @@ describe.each(storeTargets())("supply catalog on $name", (target) => {
     const catalog = new SupplyCatalog(server.app.database.db);
     const dispatcherFor = async (userId: string, role: (typeof Role)[keyof typeof Role]) => {
       const context = UserExecutionContext.create({ userId, threadId: "t1", runId: `r-${userId}`, role });
-      const services: ApexServices = { usage: server.app.usage, prices: book, llm: createOfflineProvider(), ...(await catalog.pinnedServices(userId)) };
+      const services: ApexServices = { usage: server.app.usage, llm: createOfflineProvider(), ...(await catalog.pinnedServices(userId)) };
       const dispatcher = new ToolDispatcher<ApexServices>({
         context,
         tools: registerApexTools(new Registry<AnyTool<ApexServices>>("tool")).freeze(),
@@ -155,6 +155,13 @@ describe.each(storeTargets())("supply catalog on $name", (target) => {
     expect(await asAlice.call(ToolName.CATALOG_LOOKUP, { model: "shared-model" })).toMatchObject({ found: true, source: CatalogScope.TENANT, entry: { input_per_mtok: 7, substitutes: [{ model: "house-a" }] } });
     expect(await asAlice.call(ToolName.CATALOG_LOOKUP, { model: "gpt-4o-mini" })).toMatchObject({ found: true, source: BUNDLED_CATALOG_SOURCE, entry: entryOfPrices(book.lookup("gpt-4o-mini")!) });
     await expect(asAlice.call(ToolName.CATALOG_UPDATE, { scope: CatalogScope.GLOBAL, entries: [], reason: "from chat" })).rejects.toMatchObject({ code: ErrorCode.FORBIDDEN });
+    // The same lookup over REST (the catalog page's "look up a model"): every account, its own catalog over the bundled prices.
+    const model = (name: string) => url(RoutePath.CATALOG_MODEL).replace(":model", encodeURIComponent(name));
+    expect((await get(model("shared-model"), alice.token)).body).toMatchObject({ found: true, source: CatalogScope.TENANT, entry: { input_per_mtok: 7 } });
+    expect((await get(model("shared-model"), admin.token)).body).toMatchObject({ found: true, source: CatalogScope.GLOBAL, entry: { input_per_mtok: 10 } });
+    expect((await get(model("gpt-4o-mini"), alice.token)).body).toMatchObject({ found: true, source: BUNDLED_CATALOG_SOURCE, entry: entryOfPrices(book.lookup("gpt-4o-mini")!) });
+    expect((await get(model("no-such-model-anywhere"), alice.token)).body).toMatchObject({ model: "no-such-model-anywhere", found: false, source: null, entry: null });
+    expect((await get(model("gpt-4o-mini"))).status).toBe(401);
     await asAlice.close();
     const asAdmin = await dispatcherFor(admin.id, Role.ADMIN);
     const made = await asAdmin.call<CatalogVersionSummary>(ToolName.CATALOG_UPDATE, { scope: CatalogScope.GLOBAL, changes: { remove: ["shared-model"] }, reason: "from chat" });
