@@ -124,7 +124,7 @@ export async function buildApp(config: ServerConfig, tracingOptions: TracingOpti
     const quotas = new Quotas(database.db, quotaTable(config));
     const corpusRetention = new CorpusRetentionRepository(database.db);
     // Corpus renames and deletions, the same for REST and chat: settings moved or dropped, audit log written.
-    const corpora = new CorpusService({ db: database.db, usage, retention: corpusRetention, audit });
+    const corpora = new CorpusService({ usage, retention: corpusRetention, audit });
     const synthetic = new SyntheticJobService({ db: database.db, usage, prices: new PriceBook(), quotas, metrics, audit });
     const factory = createApexFactory({
       usage,

@@ -37,6 +37,12 @@ export class AuditTrail {
     await this.#log.record({ actorId: actor.id, actorEmail: actor.email, action: entry.action, target: entry.target ?? null, params: entry.params ?? {}, outcome });
   }
 
+  /** Records one entry by the account `userId` (who may be gone by now: then its id is kept in the email's place). */
+  async recordFor(userId: string, entry: AuditedAction, outcome: AuditOutcomeName = AuditOutcome.OK): Promise<void> {
+    const actor = await this.#users.findById(userId);
+    await this.record({ id: actor?.id ?? null, email: actor?.email ?? `unknown user ${userId}` }, entry, outcome);
+  }
+
   /** Returns when `actor` is an admin; otherwise records the attempt as denied and throws `forbidden`. */
   async requireAdmin(actor: Actor, entry: AuditedAction, doing: string): Promise<void> {
     if (actor.role === Role.ADMIN) return;
@@ -47,9 +53,8 @@ export class AuditTrail {
   /** The dispatcher's hook for a refused tool call: recorded as denied, never throwing (failures go to onError). */
   readonly toolDenied = async (denial: ToolDenial): Promise<void> => {
     try {
-      const actor = await this.#users.findById(denial.context.userId);
-      await this.record(
-        { id: actor?.id ?? null, email: actor?.email ?? `unknown user ${denial.context.userId}` },
+      await this.recordFor(
+        denial.context.userId,
         { action: AuditAction.TOOL_CALL, target: denial.toolName, params: { ...denial.parameters, run_id: denial.context.runId } },
         AuditOutcome.DENIED,
       );

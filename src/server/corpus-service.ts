@@ -1,7 +1,5 @@
 import type { UsageStore } from "../analytics/store.ts";
 import type { CorpusRetentionRepository } from "../store/corpus-retention.ts";
-import type { StoreDb } from "../store/database.ts";
-import { UserRepository } from "../store/users.ts";
 import { usageCorpusAdministration, type CorpusAdministration } from "../tools/corpus-administration.ts";
 import { AuditAction } from "./audit-actions.ts";
 import type { AuditTrail } from "./audit-trail.ts";
@@ -11,20 +9,17 @@ import type { AuditTrail } from "./audit-trail.ts";
 // does not inherit it), then the audit log.
 
 export interface CorpusServiceOptions {
-  db: StoreDb;
   usage: Pick<UsageStore, "listCorpora" | "renameCorpus" | "deleteCorpus">;
   retention: Pick<CorpusRetentionRepository, "set" | "rename">;
-  audit: Pick<AuditTrail, "record">;
+  audit: Pick<AuditTrail, "recordFor">;
 }
 
 export class CorpusService implements CorpusAdministration {
   readonly #records: CorpusAdministration;
-  readonly #users: UserRepository;
   readonly #options: CorpusServiceOptions;
 
   constructor(options: CorpusServiceOptions) {
     this.#records = usageCorpusAdministration(options.usage);
-    this.#users = new UserRepository(options.db);
     this.#options = options;
   }
 
@@ -32,7 +27,7 @@ export class CorpusService implements CorpusAdministration {
     const records = await this.#records.rename(owner, corpus, name);
     if (name !== corpus) {
       await this.#options.retention.rename(owner, corpus, name);
-      await this.#options.audit.record(await this.#actor(owner), { action: AuditAction.CORPUS_RENAME, target: corpus, params: { name, records } });
+      await this.#options.audit.recordFor(owner, { action: AuditAction.CORPUS_RENAME, target: corpus, params: { name, records } });
     }
     return records;
   }
@@ -40,12 +35,7 @@ export class CorpusService implements CorpusAdministration {
   async delete(owner: string, corpus: string): Promise<number> {
     const deleted = await this.#records.delete(owner, corpus);
     await this.#options.retention.set(owner, corpus, null);
-    await this.#options.audit.record(await this.#actor(owner), { action: AuditAction.CORPUS_DELETE, target: corpus, params: { deleted_records: deleted } });
+    await this.#options.audit.recordFor(owner, { action: AuditAction.CORPUS_DELETE, target: corpus, params: { deleted_records: deleted } });
     return deleted;
-  }
-
-  async #actor(owner: string): Promise<{ id: string | null; email: string }> {
-    const user = await this.#users.findById(owner);
-    return { id: user?.id ?? null, email: user?.email ?? `unknown user ${owner}` };
   }
 }

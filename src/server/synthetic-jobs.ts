@@ -7,7 +7,6 @@ import { ErrorCode } from "../protocol/names.ts";
 import { SyntheticJobStatus, type SyntheticJob, type SyntheticJobStatusName } from "../protocol/rest.ts";
 import type { StoreDb } from "../store/database.ts";
 import { SyntheticJobRepository, type SyntheticJob as SyntheticJobRow } from "../store/synthetic-jobs.ts";
-import { UserRepository } from "../store/users.ts";
 import { wasteRatesOf, type SyntheticJobs, type SyntheticRunOptions, type WorkloadProfile } from "../tools/synthetic-jobs.ts";
 import { AuditAction } from "./audit-actions.ts";
 import type { AuditTrail } from "./audit-trail.ts";
@@ -19,7 +18,7 @@ import { ingestForOwner, type UsageIngestTarget } from "./usage-ingest.ts";
 
 export interface SyntheticJobServiceOptions extends UsageIngestTarget {
   db: StoreDb;
-  audit: Pick<AuditTrail, "record">;
+  audit: Pick<AuditTrail, "recordFor">;
 }
 
 const DAY_MS = 86_400_000;
@@ -48,12 +47,10 @@ function startOf(days: number, now: number): string {
 
 export class SyntheticJobService implements SyntheticJobs {
   readonly #jobs: SyntheticJobRepository;
-  readonly #users: UserRepository;
   readonly #options: SyntheticJobServiceOptions;
 
   constructor(options: SyntheticJobServiceOptions) {
     this.#jobs = new SyntheticJobRepository(options.db);
-    this.#users = new UserRepository(options.db);
     this.#options = options;
   }
 
@@ -122,10 +119,10 @@ export class SyntheticJobService implements SyntheticJobs {
   }
 
   async #auditApproval(owner: string, jobId: string, decision: string, profile: WorkloadProfile): Promise<void> {
-    const user = await this.#users.findById(owner);
-    await this.#options.audit.record(
-      { id: user?.id ?? null, email: user?.email ?? `unknown user ${owner}` },
-      { action: AuditAction.SYNTHETIC_JOB_APPROVE, target: jobId, params: { decision, records: profile.records, scenario: profile.scenario, corpus: profile.corpus } },
-    );
+    await this.#options.audit.recordFor(owner, {
+      action: AuditAction.SYNTHETIC_JOB_APPROVE,
+      target: jobId,
+      params: { decision, records: profile.records, scenario: profile.scenario, corpus: profile.corpus },
+    });
   }
 }
