@@ -109,19 +109,22 @@ export function RunCard({ run, onStop, onRespond }: RunCardProps) {
       ? run.problems.filter((p) => p.error.code !== ErrorCode.CANCELLED)
       : run.problems.filter((p) => p.agent === null || p.error.code !== ErrorCode.INTERRUPTED);
   const doneSteps = run.steps.filter((s) => s.state === "done").length;
+  // Steps skipped so far (the agents that do not apply to this request) do not count towards the progress.
+  const liveSteps = run.steps.filter((s) => s.state !== "skipped");
+  const currentStep = liveSteps.findIndex((s) => s.state === "pending" || s.state === "running");
   return (
     <div className={`run-card run-${run.status}`} data-testid="run-card" data-state={run.status} data-run-id={run.runId}>
       <header className="run-head">
         <span className={`pill pill-${run.status}`}>{STATUS_LABEL[run.status]}</span>
         {finished ? (
           <button className="link" data-testid="run-summary-toggle" aria-expanded={expanded} onClick={() => setExpanded(!expanded)}>
-            {doneSteps} of {run.steps.length} agents · {run.tools.length} tool calls
+            {doneSteps} of {liveSteps.length} agents · {run.tools.length} tool calls
             {run.durationMs !== null && ` · ${duration(run.durationMs)}`} {expanded ? "▴" : "▾"}
           </button>
         ) : (
           <>
             <span className="muted small">
-              Step {Math.min(doneSteps + 1, run.steps.length)} of {run.steps.length}
+              Step {currentStep === -1 ? liveSteps.length : currentStep + 1} of {liveSteps.length}
             </span>
             <button className="link danger-link" onClick={onStop}>
               Stop

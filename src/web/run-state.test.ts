@@ -50,6 +50,20 @@ describe("the run state reducer", () => {
     expect(done.lastSeq).toBe(6);
   });
 
+  it("shows an agent the run went past as skipped at once, and leaves the ones still ahead pending", () => {
+    const pipeline = [AgentName.TRIAGE, AgentName.SYNTHETIC_DATA, AgentName.CORPUS_ADMIN, AgentName.DATA, AgentName.REPORT];
+    const announced = event(1, EventType.RUN_STARTED, { pipeline, request: "Where can I cut costs?" });
+    const data = event(7, EventType.AGENT_STARTED, { agent_name: AgentName.DATA, step: 4, total_steps: 5 }, AgentName.DATA);
+    const { run } = applyEvents(emptyRun(RUN), [announced, triage, thinking, executing, completed, triageDone, data]);
+    expect(run.steps.map((s) => [s.agent, s.state])).toEqual([
+      [AgentName.TRIAGE, "done"],
+      [AgentName.SYNTHETIC_DATA, "skipped"],
+      [AgentName.CORPUS_ADMIN, "skipped"],
+      [AgentName.DATA, "running"],
+      [AgentName.REPORT, "pending"],
+    ]);
+  });
+
   it("ignores duplicates and replays, returning the same view", () => {
     const { run } = applyEvents(emptyRun(RUN), [started, triage, thinking]);
     for (const old of [started, triage, thinking]) {

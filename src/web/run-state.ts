@@ -179,8 +179,12 @@ function reduce(run: RunView, event: RunEvent): RunView {
         request: event.data.request,
         steps: event.data.pipeline.map((agent) => ({ agent, state: "pending", durationMs: null, summary: null })),
       };
-    case EventType.AGENT_STARTED:
-      return { ...run, currentAgent: event.data.agent_name, thought: null, steps: setStep(run.steps, event.data.agent_name, { state: "running" }) };
+    case EventType.AGENT_STARTED: {
+      const steps = setStep(run.steps, event.data.agent_name, { state: "running" });
+      // Agents run in pipeline order: one announced before this one that never started was skipped (it emits nothing).
+      const at = steps.findIndex((s) => s.agent === event.data.agent_name);
+      return { ...run, currentAgent: event.data.agent_name, thought: null, steps: steps.map((s, i) => (i < at && s.state === "pending" ? { ...s, state: "skipped" as const } : s)) };
+    }
     case EventType.AGENT_THINKING:
       return { ...run, currentAgent: event.data.agent_name, thought: event.data.thought };
     case EventType.TOOL_EXECUTING: {
