@@ -220,6 +220,11 @@ export class ApiClient {
     return (await this.#call<{ corpus: CorpusDetail }>("GET", routeOf(RoutePath.CORPUS, { corpus: name }))).corpus;
   }
 
+  /** Days of records the corpus keeps (0: all of them); null returns it to the server's default. */
+  async setCorpusRetention(name: string, days: number | null): Promise<CorpusDetail> {
+    return (await this.#call<{ corpus: CorpusDetail }>("PATCH", routeOf(RoutePath.CORPUS, { corpus: name }), { retention_days: days })).corpus;
+  }
+
   async renameCorpus(name: string, to: string): Promise<void> {
     await this.#call("PATCH", routeOf(RoutePath.CORPUS, { corpus: name }), { name: to });
   }

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { count, usd } from "../protocol/money.ts";
-import { SyntheticJobStatus, type CorpusDescription, type CorpusSummary, type SyntheticJob, type SyntheticJobStatusName } from "../protocol/rest.ts";
+import { SyntheticJobStatus, type CorpusDetail, type CorpusSummary, type SyntheticJob, type SyntheticJobStatusName } from "../protocol/rest.ts";
 import type { ApiClient } from "./api.ts";
 import { saveFile } from "./file-download.ts";
 import { ProblemLine, usePageProblem } from "./page-problem.tsx";
 
-// A user's datasets (corpora): uploads, demo data and generated sets. Describe one (records, period, models, features),
-// rename it, delete it with its usage rows (after a confirmation), download it as canonical JSONL. Below, the synthetic
+// A user's datasets (corpora): uploads, demo data and generated sets. Describe one (records, period, models, features,
+// and how long it keeps records: its own retention or the server's default), rename it, delete it with its usage rows (after a confirmation), download it as canonical JSONL. Below, the synthetic
 // data jobs with their status and progress, refreshed while one is still going.
 
 interface CorporaPageProps {
@@ -22,9 +22,40 @@ function day(iso: string | null): string {
   return iso === null ? "?" : iso.slice(0, 10);
 }
 
-function Description({ corpus }: { corpus: CorpusDescription }) {
+/** The corpus's own retention: how many days of records it keeps, or the server's default. */
+function Retention({ corpus, onSave }: { corpus: CorpusDetail; onSave(days: number | null): void }) {
+  const [days, setDays] = useState(corpus.retention_days === null ? "" : String(corpus.retention_days));
+  const kept = corpus.retention_days;
+  return (
+    <form
+      className="inline-form"
+      data-testid="corpus-retention"
+      data-days={kept ?? ""}
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSave(Number(days));
+      }}
+    >
+      <span className="small">
+        {kept === null ? "Keeps records as long as the server's default retention." : kept === 0 ? "Keeps every record." : `Keeps records for ${count(kept)} days.`}
+      </span>
+      <input type="number" required min={0} max={36500} step={1} aria-label="Days of records to keep (0: all)" data-testid="corpus-retention-days" value={days} onChange={(e) => setDays(e.target.value)} />
+      <button type="submit" className="secondary" data-testid="corpus-retention-save">
+        Set days
+      </button>
+      {kept !== null && (
+        <button type="button" className="link" data-testid="corpus-retention-default" onClick={() => onSave(null)}>
+          Use the server's default
+        </button>
+      )}
+    </form>
+  );
+}
+
+function Description({ corpus, onRetention }: { corpus: CorpusDetail; onRetention(days: number | null): void }) {
   return (
     <div className="corpus-details" data-testid="corpus-details">
+      <Retention key={`${corpus.corpus}:${corpus.retention_days ?? ""}`} corpus={corpus} onSave={onRetention} />
       <p className="muted small">
         {count(corpus.records)} records · {count(corpus.calls)} calls · {day(corpus.period.from)} to {day(corpus.period.to)} ·{" "}
         {corpus.cost_usd === null ? "cost unknown" : usd(corpus.cost_usd)} · {count(corpus.input_tokens)} input / {count(corpus.output_tokens)} output tokens
@@ -68,7 +99,7 @@ function JobRow({ job }: { job: SyntheticJob }) {
 export function CorporaPage({ api, onChanged }: CorporaPageProps) {
   const [corpora, setCorpora] = useState<CorpusSummary[]>([]);
   const [jobs, setJobs] = useState<SyntheticJob[]>([]);
-  const [open, setOpen] = useState<CorpusDescription | null>(null);
+  const [open, setOpen] = useState<CorpusDetail | null>(null);
   const [renaming, setRenaming] = useState<{ from: string; to: string } | null>(null);
   const { problem, fail, clear } = usePageProblem();
 
@@ -194,7 +225,7 @@ export function CorporaPage({ api, onChanged }: CorporaPageProps) {
         {open !== null && (
           <>
             <h3>{open.corpus}</h3>
-            <Description corpus={open} />
+            <Description corpus={open} onRetention={(days) => void act(async () => setOpen(await api.setCorpusRetention(open.corpus, days)))} />
           </>
         )}
       </div>

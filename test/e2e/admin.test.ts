@@ -1,8 +1,8 @@
 // The admin side in a real browser against a real `apex serve`: an admin looks a model up in the bundled prices,
-// overrides it, edits its price with a reason, sees the
-// new version in the history and the field change in the diff, and finds the change in the audit log; creates an
-// account on the Users page; asks the chat for a large synthetic dataset, modifies the job at the approval prompt and
-// finds the generated corpus on the Datasets page. A non-admin then sees no admin page, and the admin routes answer 403.
+// overrides it, edits its price with a reason, sees the new version in the history and the field change in the diff,
+// and finds the change in the audit log; creates an account on the Users page; asks the chat for a large synthetic
+// dataset, modifies the job at the approval prompt, finds the generated corpus on the Datasets page and sets its
+// retention. A non-admin then sees no admin page, and the admin routes answer 403.
 import { beforeAll, expect, it } from "vitest";
 import { BUNDLED_CATALOG_SOURCE, CatalogScope } from "../../src/protocol/catalog.ts";
 import { Decision, RoutePath } from "../../src/protocol/names.ts";
@@ -124,7 +124,17 @@ it(
     const corpus = page.locator(`[data-testid="corpus"][data-corpus="${corpusName}"]`);
     await corpus.waitFor();
     expect(await corpus.textContent()).toContain(MODIFIED_RECORDS.toLocaleString("en-US"));
+    // the dataset's own retention: set to 30 days, then back to the server's default
+    await corpus.locator("td").first().getByRole("button").click();
+    const retention = page.getByTestId("corpus-retention");
+    expect(await retention.getAttribute("data-days")).toBe("");
+    await retention.getByTestId("corpus-retention-days").fill("30");
+    await retention.getByTestId("corpus-retention-save").click();
+    await expect.poll(() => retention.getAttribute("data-days")).toBe("30");
+    expect(await retention.textContent()).toContain("Keeps records for 30 days.");
     await e2e.screenshot("admin-6-datasets");
+    await retention.getByTestId("corpus-retention-default").click();
+    await expect.poll(() => retention.getAttribute("data-days")).toBe("");
     expect(e2e.pageErrors).toEqual([]);
   },
   RUN_TIMEOUT_MS * 2,
