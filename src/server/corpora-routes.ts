@@ -106,12 +106,14 @@ export async function corporaRoutes(fastify: FastifyInstance, options: CorporaRo
       const user = await caller(request);
       const { corpus } = request.params;
       const { name = corpus, retention_days: days } = request.body;
-      checkRename(await names(user.id), corpus, name);
+      // A rename checks the names itself (and moves the setting); without one the corpus must still exist. Either way the
+      // check comes before any change, and the names are listed once.
+      if (name !== corpus) await corpora.rename(user.id, corpus, name);
+      else checkRename(await names(user.id), corpus, name);
       if (days !== undefined) {
-        await retention.set(user.id, corpus, days);
+        await retention.set(user.id, name, days);
         await audit.record(user, { action: AuditAction.CORPUS_RETENTION, target: corpus, params: { retention_days: days } });
       }
-      if (name !== corpus) await corpora.rename(user.id, corpus, name);
       return { corpus: await described(user.id, name) };
     },
   );

@@ -9,7 +9,7 @@ import { RoutePath } from "../../src/protocol/names.ts";
 import { Retention } from "../../src/server/retention.ts";
 import { CorpusRetentionRepository } from "../../src/store/corpus-retention.ts";
 import { storeTargets } from "../../src/store/disposable-database.ts";
-import { patch, startSignedIn, type TestServer } from "./test-server.ts";
+import { get, patch, startSignedIn, type TestServer } from "./test-server.ts";
 
 const USER = { email: "keeper@example.com", password: "keeper-password-1" };
 const DAY_MS = 86_400_000;
@@ -73,5 +73,11 @@ describe.each(storeTargets())("usage retention per corpus on $name", (target) =>
     expect((renamed.body.corpus as { retention_days: number }).retention_days).toBe(10);
     const cleared = await patch(server.url + RoutePath.CORPUS.replace(":corpus", "brief"), { retention_days: null }, token);
     expect((cleared.body.corpus as { retention_days: number | null }).retention_days).toBeNull();
+    // A rename and a new retention in one request: the setting lands on the new name; a taken name changes nothing.
+    const both = await patch(server.url + RoutePath.CORPUS.replace(":corpus", "brief"), { name: "short", retention_days: 45 }, token);
+    expect(both.body.corpus).toMatchObject({ corpus: "short", retention_days: 45 });
+    const refused = await patch(server.url + RoutePath.CORPUS.replace(":corpus", "short"), { name: "whole", retention_days: 5 }, token);
+    expect(refused.status).toBe(409);
+    expect((await get(server.url + RoutePath.CORPUS.replace(":corpus", "short"), token)).body.corpus).toMatchObject({ retention_days: 45 });
   });
 });
