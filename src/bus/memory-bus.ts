@@ -1,5 +1,5 @@
 import type { RunEvent } from "../protocol/events.ts";
-import { deliver, type Bus, type BusListener, type Unsubscribe } from "./bus.ts";
+import { deliver, type Bus, type BusListener, type BusNotice, type NoticeListener, type Unsubscribe } from "./bus.ts";
 
 // The in-process bus of a single node (the default): delivery is synchronous, in publish order.
 
@@ -10,6 +10,7 @@ export interface MemoryBusOptions {
 
 export class MemoryBus implements Bus {
   readonly #listeners = new Map<string, Set<BusListener>>();
+  readonly #noticeListeners = new Set<NoticeListener>();
   readonly #onListenerError: (error: unknown) => void;
 
   constructor(options: MemoryBusOptions = {}) {
@@ -33,7 +34,27 @@ export class MemoryBus implements Bus {
     };
   }
 
+  async notify(notice: BusNotice): Promise<void> {
+    for (const listener of [...this.#noticeListeners]) {
+      try {
+        listener(notice);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
+  }
+
+  async onNotice(listener: NoticeListener): Promise<Unsubscribe> {
+    this.#noticeListeners.add(listener);
+    return () => this.#noticeListeners.delete(listener);
+  }
+
+  async ready(): Promise<boolean> {
+    return true;
+  }
+
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#noticeListeners.clear();
   }
 }

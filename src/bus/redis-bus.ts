@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ApexError } from "../protocol/errors.ts";
 import { RunEventSchema, type RunEvent } from "../protocol/events.ts";
 import { EnvVar, ErrorCode } from "../protocol/names.ts";
-import { deliver, type Bus, type BusListener, type Unsubscribe } from "./bus.ts";
+import { deliver, type Bus, type BusListener, type BusNotice, type NoticeListener, type Unsubscribe } from "./bus.ts";
 import { redactUrl } from "../protocol/redact.ts";
 
 // Fan-out between nodes over Redis pub/sub: one channel per run. A node then receives only the runs its clients follow
@@ -25,6 +25,7 @@ export interface RedisBusOptions {
 
 const DEFAULT_PREFIX = "apex:";
 const RunEventsMessage = z.array(RunEventSchema).min(1);
+const NoticeMessage = z.object({ kind: z.literal("account_changed"), user_id: z.string().min(1).max(200) });
 
 interface Channel {
   listeners: Set<BusListener>;
@@ -36,11 +37,16 @@ export class RedisBus implements Bus {
   readonly #publisher: Redis;
   readonly #subscriber: Redis;
   readonly #prefix: string;
+  /** The one channel of notices, which every node subscribes to once its first listener comes. */
+  readonly #noticeChannel: string;
+  readonly #noticeListeners = new Set<NoticeListener>();
+  #noticeLive: Promise<unknown> | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #channels = new Map<string, Channel>();
 
   private constructor(options: RedisBusOptions) {
     this.#prefix = `${options.channelPrefix ?? DEFAULT_PREFIX}run:`;
+    this.#noticeChannel = `${options.channelPrefix ?? DEFAULT_PREFIX}notice`;
     this.#onError = options.onError ?? (() => undefined);
     // Named so an operator (or a test) can tell this node's connections apart in CLIENT LIST.
     const connection = { lazyConnect: true, maxRetriesPerRequest: 2 };
@@ -113,8 +119,44 @@ export class RedisBus implements Bus {
     return () => this.#leave(name, current, listener);
   }
 
+  async notify(notice: BusNotice): Promise<void> {
+    try {
+      await this.#publisher.publish(this.#noticeChannel, JSON.stringify(notice));
+    } catch (error) {
+      throw new ApexError(ErrorCode.BUS_UNAVAILABLE, "Could not tell the other nodes of an account change on Redis; try again shortly.", { cause: error, retryable: true });
+    }
+  }
+
+  async onNotice(listener: NoticeListener): Promise<Unsubscribe> {
+    this.#noticeListeners.add(listener);
+    this.#noticeLive ??= this.#subscriber.subscribe(this.#noticeChannel);
+    try {
+      await this.#noticeLive;
+    } catch (error) {
+      this.#noticeListeners.delete(listener);
+      this.#noticeLive = undefined;
+      throw new ApexError(ErrorCode.BUS_UNAVAILABLE, "Could not listen to account changes on Redis; try again shortly.", { cause: error, retryable: true });
+    }
+    return () => this.#noticeListeners.delete(listener);
+  }
+
+  async ready(timeoutMs: number): Promise<boolean> {
+    const connections = [this.#publisher, this.#subscriber];
+    // A connection that is reconnecting would queue the PING until Redis is back: answer at once instead.
+    if (connections.some((connection) => connection.status !== "ready")) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const pings = Promise.all(connections.map((connection) => connection.ping())).then(() => true, () => false);
+    try {
+      return await Promise.race([pings, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async close(): Promise<void> {
     this.#channels.clear();
+    this.#noticeListeners.clear();
     await Promise.allSettled([this.#publisher.quit(), this.#subscriber.quit()]);
   }
 
@@ -125,7 +167,32 @@ export class RedisBus implements Bus {
     this.#subscriber.unsubscribe(name).catch(this.#onError);
   }
 
+  #receiveNotice(message: string): void {
+    let checked: ReturnType<typeof NoticeMessage.safeParse>;
+    try {
+      checked = NoticeMessage.safeParse(JSON.parse(message));
+    } catch (error) {
+      this.#onError(new ApexError(ErrorCode.INVALID_EVENT, `A message on ${this.#noticeChannel} is not JSON; it was dropped.`, { cause: error }));
+      return;
+    }
+    if (!checked.success) {
+      this.#onError(new ApexError(ErrorCode.INVALID_EVENT, `A message on ${this.#noticeChannel} is not a notice; it was dropped.`, { cause: checked.error }));
+      return;
+    }
+    for (const listener of [...this.#noticeListeners]) {
+      try {
+        listener(checked.data);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
   #receive(name: string, message: string): void {
+    if (name === this.#noticeChannel) {
+      this.#receiveNotice(message);
+      return;
+    }
     const channel = this.#channels.get(name);
     if (channel === undefined) return;
     let parsed: unknown;

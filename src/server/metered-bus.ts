@@ -12,6 +12,9 @@ export function meteredBus(bus: Bus, metrics: Pick<ApexMetrics, "observeDelivery
         metrics.observeDelivery(event);
         listener(event);
       }),
+    notify: (notice) => bus.notify(notice),
+    onNotice: (listener) => bus.onNotice(listener),
+    ready: (timeoutMs) => bus.ready(timeoutMs),
     close: () => bus.close(),
   };
 }

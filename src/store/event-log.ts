@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, sql, TransactionRollbackError } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql, TransactionRollbackError } from "drizzle-orm";
 import { ApexError } from "../protocol/errors.ts";
 import type { RunEvent, WireError } from "../protocol/events.ts";
 import { ErrorCode, EventType } from "../protocol/names.ts";
 import type { StoreDb } from "./database.ts";
+import { DEFAULT_RETRY_BUDGET_MS, retryThroughOutage } from "./database-outage.ts";
 import { interruptedRunEnding } from "./interrupted-run.ts";
 import { RunRepository, type EndedRunStatus } from "./runs.ts";
 import { RunStatus, eventLog, runs } from "./schema.ts";
@@ -10,6 +11,8 @@ import { RunStatus, eventLog, runs } from "./schema.ts";
 // The durable event log, the runtime's event sink (structurally `EventSink` of src/runtime/event-sink.ts). Appends of
 // all runs are group-committed: queued, then written by one multi-row INSERT per flush; an append resolves only once
 // its row is committed, and only committed events are published to the bus, so no client sees an event the log lacks.
+// A database blip holds the queue (later batches wait behind the one being retried, so seq order is kept) and a retry
+// recognises the rows an earlier attempt did commit, so nothing is stored twice or refused as a taken seq.
 
 /** Where committed events go: the bus (src/bus/), which the store may not import (layer rules), hence this shape. */
 export interface EventPublisher {
@@ -25,6 +28,8 @@ export interface EventLogOptions {
   flushIntervalMs?: number;
   /** A flush writes at most this many events; a full batch is written at once. */
   maxBatch?: number;
+  /** How long a batch is retried through a database blip before its appends reject `database_unavailable`. */
+  retryBudgetMs?: number;
   /** Publishing failed after commit: the events are safe in the log, followers catch up by replay. */
   onPublishError?: (error: unknown) => void;
   /** Told of each group commit (the events stored by one INSERT): the metrics count runs, events and batches here. */
@@ -51,6 +56,11 @@ const DEFAULT_MAX_BATCH = 500;
 const DEFAULT_READ_LIMIT = 10_000;
 /** The sweeper re-reads the log this many times when the run's own emitter keeps racing it for the next seq. */
 const CLOSE_ATTEMPTS = 3;
+/** Why a run whose lease lapsed was closed: true only because the sweepers wait until its node failed to renew it. */
+const NODE_STOPPED: WireError = {
+  code: ErrorCode.INTERRUPTED,
+  message: "The server running this analysis stopped before it finished; send your message again to run it anew.",
+};
 
 export class EventLog {
   readonly #db: StoreDb;
@@ -59,6 +69,7 @@ export class EventLog {
   readonly #newEventId: () => string;
   readonly #intervalMs: number;
   readonly #maxBatch: number;
+  readonly #retryBudgetMs: number;
   readonly #onPublishError: (error: unknown) => void;
   readonly #onCommitted: (events: readonly RunEvent[]) => void;
   readonly #queue: PendingAppend[] = [];
@@ -75,6 +86,7 @@ export class EventLog {
     this.#newEventId = options.newEventId;
     this.#intervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#retryBudgetMs = options.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
     this.#onPublishError = options.onPublishError ?? (() => undefined);
     this.#onCommitted = options.onCommitted ?? (() => undefined);
     if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1 || this.#intervalMs < 0) {
@@ -115,28 +127,27 @@ export class EventLog {
    * Closes a run whose lease lapsed (its node died) unless its log already ends with a terminal event: logs, all or
    * nothing, the completion of its open tool calls, the error of its open agent and `run_failed {code: "interrupted"}`
    * (src/store/interrupted-run.ts), then ends the run row. True when this call logged the `run_failed`.
+   * With `own`, the node closes a run of its own that ended without its end logged (the database was unreachable for
+   * longer than the retries lasted): whatever its lease says, and with the error that really ended it.
    */
-  async closeInterrupted(runId: string): Promise<boolean> {
-    const interrupted: WireError = {
-      code: ErrorCode.INTERRUPTED,
-      message: "The server running this analysis stopped before it finished; send your message again to run it anew.",
-    };
+  async closeInterrupted(runId: string, own?: { nodeId: string; error: WireError }): Promise<boolean> {
+    const reason = own?.error ?? NODE_STOPPED;
     for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt += 1) {
-      const run = await this.#runs.findExpired(runId);
+      const run = await this.#runs.findExpired(runId, own?.nodeId);
       if (run === null) return false;
       const log = await this.#readAll(runId, run.ownerId);
       const last = log.at(-1);
       const ended = last === undefined ? undefined : terminalStatus(last);
       if (ended !== undefined) {
         // The run did end (or another sweeper closed it); only its row missed it. Record what the log says.
-        await this.#runs.endExpired(runId, ended.status, ended.error);
+        await this.#runs.endExpired(runId, ended.status, ended.error, own?.nodeId);
         return false;
       }
-      const ending = interruptedRunEnding({ runId, threadId: run.threadId, log, error: interrupted, newEventId: this.#newEventId });
+      const ending = interruptedRunEnding({ runId, threadId: run.threadId, log, error: reason, newEventId: this.#newEventId });
       // Log first, end the row second: if the second step fails, the next sweep finds the run open and finishes it.
       // All or nothing: when another writer took one of these seqs, the run was alive after all; look at the log again.
       if (!(await this.#appendAtomically(ending, run.ownerId))) continue;
-      await this.#runs.endExpired(runId, RunStatus.FAILED, interrupted);
+      await this.#runs.endExpired(runId, RunStatus.FAILED, reason, own?.nodeId);
       return true;
     }
     return false;
@@ -179,13 +190,15 @@ export class EventLog {
   async #write(batch: PendingAppend[]): Promise<void> {
     let stored: Set<string>;
     try {
-      stored = await insertEvents(this.#db, batch);
+      stored = await retryThroughOutage(() => storeOnce(this.#db, batch), {
+        budgetMs: this.#retryBudgetMs,
+        what: `${batch.length} events could not be stored`,
+      });
     } catch (error) {
-      const failure = new ApexError(
-        ErrorCode.DATABASE_UNAVAILABLE,
-        `The event log could not store ${batch.length} events: ${error instanceof Error ? error.message : String(error)}. Check the database.`,
-        { cause: error, retryable: true },
-      );
+      const failure =
+        error instanceof ApexError
+          ? error
+          : new ApexError(ErrorCode.DATABASE_UNAVAILABLE, `The event log could not store ${batch.length} events; check the database.`, { cause: error });
       for (const pending of batch) pending.reject(failure);
       return;
     }
@@ -199,7 +212,7 @@ export class EventLog {
       pending.reject(
         new ApexError(
           ErrorCode.INVALID_EVENT,
-          `Event ${seq} of run ${runId} was not stored: the run is not this user's, or its log already has an event ${seq} (the run may have been closed as interrupted).`,
+          `Event ${seq} of run ${runId} was not stored: the run is not this user's, was already closed, or its log already has an event ${seq} (the run may have been closed as interrupted).`,
         ),
       );
     }
@@ -264,7 +277,29 @@ function terminalStatus(event: RunEvent): { status: EndedRunStatus; error: WireE
 }
 
 /**
- * One statement for the whole batch; a row is kept only if its run is its owner's and its seq is free. Returns the
+ * One INSERT for the batch, then, for any event it did not store, whether the log already holds that very event (same
+ * seq, same event id): an earlier attempt committed it but its answer was lost with the connection.
+ */
+async function storeOnce(db: StoreDb, batch: readonly { event: RunEvent; owner: string }[]): Promise<Set<string>> {
+  const stored = await insertEvents(db, batch);
+  const missing = batch.filter(({ event }) => !stored.has(event.event_id));
+  if (missing.length === 0) return stored;
+  const rows = await db
+    .select({ eventId: sql<string>`${eventLog.envelope} ->> 'event_id'` })
+    .from(eventLog)
+    .where(
+      and(
+        inArray(eventLog.runId, [...new Set(missing.map(({ event }) => event.run_id))]),
+        sql`${eventLog.envelope} ->> 'event_id' in (${sql.join(missing.map(({ event }) => sql`${event.event_id}`), sql`, `)})`,
+      ),
+    );
+  for (const row of rows) stored.add(row.eventId);
+  return stored;
+}
+
+/**
+ * One statement for the whole batch; a row is kept only if its run is its owner's, still open (nothing is logged after
+ * a run was closed, e.g. swept while its node was cut off) and its seq is free. Returns the
  * event ids actually stored: two appends with the same run and seq in one batch store one row, and only its event
  * counts as written.
  */
@@ -276,7 +311,7 @@ async function insertEvents(db: StoreDb, batch: readonly { event: RunEvent; owne
   const rows = await db
     .insert(eventLog)
     .select(
-      sql`select v.run_id, v.seq, v.envelope from (values ${values}) as v(run_id, seq, envelope, owner_id), ${runs} where ${runs.id} = v.run_id and ${runs.ownerId} = v.owner_id`,
+      sql`select v.run_id, v.seq, v.envelope from (values ${values}) as v(run_id, seq, envelope, owner_id), ${runs} where ${runs.id} = v.run_id and ${runs.ownerId} = v.owner_id and ${runs.endedAt} is null`,
     )
     .onConflictDoNothing()
     .returning({ eventId: sql<string>`${eventLog.envelope} ->> 'event_id'` });

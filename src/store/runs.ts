@@ -34,6 +34,11 @@ export interface ExpiredRun {
 
 const EXPIRED_FIELDS = { id: runs.id, ownerId: runs.ownerId, threadId: runs.threadId, nodeId: runs.nodeId, leaseExpiresAt: runs.leaseExpiresAt };
 
+function closable(runId: string, ownNode: string | undefined) {
+  const whose = ownNode === undefined ? lte(runs.leaseExpiresAt, sql`now()`) : eq(runs.nodeId, ownNode);
+  return and(eq(runs.id, runId), isNull(runs.endedAt), whose);
+}
+
 function leaseUntil(ttlMs: number) {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new ApexError(ErrorCode.INVALID_CONFIG, `A run lease must last a positive number of milliseconds, not ${ttlMs}.`);
@@ -132,23 +137,22 @@ export class RunRepository {
       .limit(limit);
   }
 
-  /** Ends an open run whose lease has lapsed (database time), whoever owns it; null when it ended or was renewed. */
-  async endExpired(runId: string, status: EndedRunStatus, error: WireError | null): Promise<Run | null> {
+  /**
+   * Ends an open run whose lease has lapsed (database time), whoever owns it; null when it ended or was renewed. With
+   * `ownNode`, ends that node's open run whatever its lease says (the node closes a run it could not end itself).
+   */
+  async endExpired(runId: string, status: EndedRunStatus, error: WireError | null, ownNode?: string): Promise<Run | null> {
     const [ended] = await this.#db
       .update(runs)
       .set({ status, error, endedAt: sql`now()` })
-      .where(and(eq(runs.id, runId), isNull(runs.endedAt), lte(runs.leaseExpiresAt, sql`now()`)))
+      .where(closable(runId, ownNode))
       .returning();
     return ended ?? null;
   }
 
-  /** The run if it is open and its lease has lapsed (database time), whoever owns it; null otherwise. */
-  async findExpired(runId: string): Promise<ExpiredRun | null> {
-    const [found] = await this.#db
-      .select(EXPIRED_FIELDS)
-      .from(runs)
-      .where(and(eq(runs.id, runId), isNull(runs.endedAt), lte(runs.leaseExpiresAt, sql`now()`)))
-      .limit(1);
+  /** The run if it is open and its lease has lapsed (database time), or with `ownNode` if it is that node's open run. */
+  async findExpired(runId: string, ownNode?: string): Promise<ExpiredRun | null> {
+    const [found] = await this.#db.select(EXPIRED_FIELDS).from(runs).where(closable(runId, ownNode)).limit(1);
     return found ?? null;
   }
 

@@ -31,7 +31,7 @@ it("starts, answers /health and /ready, keeps its secret private, and stops on S
     });
     expect(output).toContain(RoutePath.SETUP);
     expect(await (await fetch(url + RoutePath.HEALTH)).json()).toEqual({ status: "ok" });
-    expect(await (await fetch(url + RoutePath.READY)).json()).toEqual({ status: "ready", database: true });
+    expect(await (await fetch(url + RoutePath.READY)).json()).toEqual({ status: "ready", database: true, usage_store: true, bus: true });
     expect((await stat(join(dataDir, "jwt-secret"))).mode & 0o777).toBe(0o600);
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     child.kill("SIGTERM");
