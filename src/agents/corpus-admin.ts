@@ -15,8 +15,9 @@ import type { CorpusDescription, CorpusSummary } from "./tool-results.ts";
 
 function describe(c: CorpusDescription): string {
   const top = (parts: CorpusDescription["models"]) => parts.slice(0, 5).map((p) => `${p.name ?? "(none)"} ${usd(p.cost_usd)}`).join(", ");
+  const partial = c.partial == null ? "" : ` It is partial: its last upload stopped early (${c.partial.reason}) and kept ${plural(c.partial.records_kept, "record")}; upload the same file again to complete it.`;
   return `The dataset "${c.corpus}" holds ${plural(c.records, "record")} (${plural(c.calls, "call")}, ${usd(c.cost_usd)}) from ` +
-    `${c.period.from?.slice(0, 10)} to ${c.period.to?.slice(0, 10)}. Models: ${top(c.models)}. Features: ${top(c.features)}.`;
+    `${c.period.from?.slice(0, 10)} to ${c.period.to?.slice(0, 10)}. Models: ${top(c.models)}. Features: ${top(c.features)}.${partial}`;
 }
 
 async function deleteAsked(input: AgentInput<ApexServices>, corpus: CorpusSummary): Promise<AgentResult> {

@@ -78,4 +78,49 @@ describe("ingestUsage", () => {
       await store.close();
     }
   });
+
+  /** A quota of `remaining` records that gives back the duplicates of each write, as the server's does. */
+  function quotaOf(remaining: number) {
+    const asked: number[] = [];
+    return {
+      asked,
+      beforeWrite: async (count: number) => {
+        asked.push(count);
+        const allowed = Math.min(count, remaining);
+        remaining -= allowed;
+        return { allowed, stop: () => new Error(`quota spent (${remaining} left)`) };
+      },
+      afterWrite: async (write: { admitted: number; inserted: number }) => {
+        remaining += write.admitted - write.inserted;
+      },
+    };
+  }
+
+  it("writes only what each admission allows, then stops with the caller's error", async () => {
+    const lines = Array.from({ length: 10 }, (_, i) => line(`r${i}`, "known", 1));
+    const store = await openUsageStore({ path: ":memory:" });
+    try {
+      const quota = quotaOf(3);
+      const run = ingestUsage(await readUsageLines(lines, { format: "canonical" }), store, { owner: "o", corpus: "c", price, batchSize: 4, ...quota });
+      await expect(run).rejects.toThrow("quota spent (0 left)");
+      expect(await store.count({ owner: "o" })).toBe(3);
+      expect(quota.asked).toEqual([4, 1]); // the rest of the first batch is asked for once more, then refused
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("admits the appended tail of a re-uploaded log within a nearly spent quota: duplicates are given back", async () => {
+    const head = Array.from({ length: 5 }, (_, i) => line(`r${i}`, "known", 1));
+    const grown = [...head, line("r5", "known", 1), line("r6", "known", 1)];
+    const store = await openUsageStore({ path: ":memory:" });
+    try {
+      await ingestUsage(await readUsageLines(head, { format: "canonical" }), store, { owner: "o", corpus: "c", price });
+      const summary = await ingestUsage(await readUsageLines(grown, { format: "canonical" }), store, { owner: "o", corpus: "c", price, batchSize: 5, ...quotaOf(2) });
+      expect(summary).toMatchObject({ ingested: 2, duplicates: 5 });
+      expect(await store.count({ owner: "o" })).toBe(7);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -73,7 +73,7 @@ export interface UsageSummary {
   period: UsagePeriod;
   /** Most expensive first; `model` is null for records that carry none. */
   models: { model: string | null; records: number; calls: number; cost_usd: number | null; unpriced_calls: number }[];
-  corpora: CorpusSummary[];
+  corpora: CorpusListing[];
 }
 
 /** `POST /api/usage`: the upload's ingest summary, the corpus it went to and the bytes received. */
@@ -130,6 +130,29 @@ export interface CorpusSummary {
   from: string | null;
   to: string | null;
 }
+
+/**
+ * Whether a corpus holds all that was sent to it: `partial` when its last ingest stopped early (a corrupt or cut-off
+ * file, the quota, a server that stopped) with only some records kept; `ingesting` while one is in progress.
+ */
+export const CorpusStatus = { COMPLETE: "complete", PARTIAL: "partial", INGESTING: "ingesting" } as const;
+export type CorpusStatusName = (typeof CorpusStatus)[keyof typeof CorpusStatus];
+
+/** A corpus's status; `partial` says what its last ingest kept and why it stopped (null unless partial). */
+export interface CorpusIngestStatus {
+  status: CorpusStatusName;
+  partial: {
+    /** Records that ingest added (duplicates of records already there are not counted). */
+    records_kept: number;
+    /** Why it stopped: the error code (`corrupt_file`, `quota_exceeded`, `interrupted` for a server that stopped…). */
+    reason: string;
+    /** When that ingest started. */
+    at: string;
+  } | null;
+}
+
+/** A corpus in `GET /api/corpora` and the usage summary: its totals and whether its last ingest completed. */
+export interface CorpusListing extends CorpusSummary, CorpusIngestStatus {}
 
 /** What a corpus holds for one model or one feature. */
 export interface CorpusPart {
@@ -218,8 +241,8 @@ export interface CorpusDescription {
   features: CorpusPart[];
 }
 
-/** A corpus as its REST routes answer it: the description and its own retention setting. */
-export interface CorpusDetail extends CorpusDescription {
+/** A corpus as its REST routes answer it: the description, its ingest status and its own retention setting. */
+export interface CorpusDetail extends CorpusDescription, CorpusIngestStatus {
   /** Days of records kept; null when the corpus follows the server's default. */
   retention_days: number | null;
 }

@@ -2,11 +2,12 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { UsageStore } from "../analytics/store.ts";
 import { RoutePath } from "../protocol/names.ts";
-import type { CorpusDetail, CorpusPart, CorpusSummary } from "../protocol/rest.ts";
+import type { CorpusDetail, CorpusListing, CorpusPart } from "../protocol/rest.ts";
 import type { CorpusRetentionRepository } from "../store/corpus-retention.ts";
 import { checkRename, corpusNotFound as notFound } from "../tools/corpus-administration.ts";
 import type { SchemaProperties } from "./api-routes.ts";
 import type { CorpusService } from "./corpus-service.ts";
+import { corpusStatusSchema, withStatus, type IngestStates } from "./corpus-status.ts";
 import { AuditAction } from "./audit-actions.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { Authenticator, type AuthUser } from "./auth.ts";
@@ -14,6 +15,7 @@ import { Authenticator, type AuthUser } from "./auth.ts";
 // A user's datasets (corpora) over REST: list, describe, rename, delete with their usage rows, export as canonical
 // JSONL streamed page by page. Only the caller's own: another user's corpus answers 404 exactly like a missing one.
 // Renames and deletions go through the CorpusService the chat tools use too (settings moved, audit log written).
+// Each corpus says whether its last ingest completed (`status`, `partial` with the records kept).
 
 export interface CorporaRoutesOptions {
   auth: Authenticator;
@@ -22,6 +24,8 @@ export interface CorporaRoutesOptions {
   /** Each corpus's own retention (days of records kept; null = the server's default). */
   retention: Pick<CorpusRetentionRepository, "get" | "set">;
   corpora: CorpusService;
+  /** The ingest log, for each corpus's status. */
+  ingests: IngestStates;
 }
 
 /** Up to 100 years; 0 keeps every record whatever the server's default. */
@@ -37,11 +41,19 @@ const count = { type: "integer" } as const;
 const nullableCost = { type: ["number", "null"] } as const;
 const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 
-/** A corpus in the listing (the usage store's CorpusSummary). */
+/** A corpus in the listing (the usage store's CorpusSummary and its status). */
 const corpusSummarySchema = {
   type: "object",
-  required: ["corpus", "records", "calls", "cost_usd", "from", "to"],
-  properties: { corpus: { type: "string" }, records: count, calls: count, cost_usd: nullableCost, from: nullableTime, to: nullableTime } satisfies SchemaProperties<CorpusSummary>,
+  required: ["corpus", "records", "calls", "cost_usd", "from", "to", "status", "partial"],
+  properties: {
+    corpus: { type: "string" },
+    records: count,
+    calls: count,
+    cost_usd: nullableCost,
+    from: nullableTime,
+    to: nullableTime,
+    ...corpusStatusSchema,
+  } satisfies SchemaProperties<CorpusListing>,
 } as const;
 
 const corpusPartSchema = {
@@ -53,7 +65,7 @@ const corpusPartSchema = {
 /** A corpus in full (the usage store's CorpusDescription); models and features most expensive first. */
 const corpusDescriptionSchema = {
   type: "object",
-  required: ["corpus", "records", "calls", "cost_usd", "unpriced_calls", "input_tokens", "output_tokens", "period", "models", "features"],
+  required: ["corpus", "records", "calls", "cost_usd", "unpriced_calls", "input_tokens", "output_tokens", "period", "models", "features", "status", "partial"],
   properties: {
     corpus: { type: "string" },
     records: count,
@@ -65,6 +77,7 @@ const corpusDescriptionSchema = {
     period: { type: "object", required: ["from", "to", "days"], properties: { from: nullableTime, to: nullableTime, days: { type: "number" } } },
     models: { type: "array", items: corpusPartSchema },
     features: { type: "array", items: corpusPartSchema },
+    ...corpusStatusSchema,
     /** The corpus's own retention in days; null when it follows the server's default. */
     retention_days: { type: ["integer", "null"] },
   } satisfies SchemaProperties<CorpusDetail>,
@@ -73,17 +86,19 @@ const oneCorpus = { 200: { type: "object", required: ["corpus"], properties: { c
 
 
 export async function corporaRoutes(fastify: FastifyInstance, options: CorporaRoutesOptions): Promise<void> {
-  const { usage, audit, retention, corpora } = options;
+  const { usage, audit, retention, corpora, ingests } = options;
   const described = async (owner: string, corpus: string): Promise<CorpusDetail | null> => {
     const description = await usage.describeCorpus(owner, corpus);
-    return description === null ? null : { ...description, retention_days: await retention.get(owner, corpus) };
+    if (description === null) return null;
+    const [withIngest] = await withStatus(ingests, owner, [description]);
+    return { ...withIngest!, retention_days: await retention.get(owner, corpus) };
   };
   const caller = (request: FastifyRequest): Promise<AuthUser> => options.auth.authenticate(Authenticator.bearer(request.headers.authorization));
   const names = async (owner: string) => (await usage.listCorpora(owner)).map((c) => c.corpus);
 
   fastify.get(RoutePath.CORPORA, { schema: { response: { 200: { type: "object", required: ["corpora"], properties: { corpora: { type: "array", items: corpusSummarySchema } } } } } }, async (request) => {
     const user = await caller(request);
-    return { corpora: await usage.listCorpora(user.id) };
+    return { corpora: await withStatus(ingests, user.id, await usage.listCorpora(user.id)) };
   });
 
   fastify.get<CorpusParams>(RoutePath.CORPUS, { schema: { params: CORPUS_PARAMS, response: oneCorpus } }, async (request) => {

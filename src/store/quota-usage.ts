@@ -3,7 +3,8 @@ import type { StoreDb } from "./database.ts";
 import { ingestLog, runs } from "./schema.ts";
 
 // What the per-tier quotas count, in database time so node clocks do not matter: the runs a user started and the
-// records a user ingested within a sliding window (the last hour, the last day).
+// records a user ingested within a sliding window (the last hour, the last day). Ingests write their rows themselves
+// (ingest-log.ts).
 
 /** One use inside the window: when, and how much of the quota it took. */
 export interface WindowUse {
@@ -38,9 +39,5 @@ export class QuotaUsageRepository {
       .from(ingestLog)
       .where(and(eq(ingestLog.ownerId, ownerId), withinLast(ingestLog.at, windowMs)))
       .orderBy(asc(ingestLog.at), asc(ingestLog.id));
-  }
-
-  async recordIngest(ownerId: string, corpus: string, records: number): Promise<void> {
-    await this.#db.insert(ingestLog).values({ ownerId, corpus, records });
   }
 }

@@ -219,7 +219,19 @@ export const syntheticJobs = pgTable(
   (t) => [index("synthetic_jobs_owner_idx").on(t.ownerId, t.createdAt)],
 );
 
-/** Records each user ingested and when: what the per-day ingest quota counts. */
+/** Where one ingest is: reading (its node holds a lease), done, stopped early (`partial`), or its corpus deleted since. */
+export const IngestStatus = {
+  RUNNING: "running",
+  COMPLETE: "complete",
+  PARTIAL: "partial",
+  DELETED: "deleted",
+} as const;
+export type IngestStatusName = (typeof IngestStatus)[keyof typeof IngestStatus];
+
+/**
+ * One row per ingest: the records it reserved then kept (what the per-day ingest quota counts), where it is, and the
+ * node running it until when (a lapsed lease means that node died: the ingest is closed as `partial`).
+ */
 export const ingestLog = pgTable(
   "ingest_log",
   {
@@ -230,8 +242,18 @@ export const ingestLog = pgTable(
     at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     corpus: text("corpus").notNull(),
     records: integer("records").notNull(),
+    status: text("status").$type<IngestStatusName>().notNull().default(IngestStatus.COMPLETE),
+    nodeId: text("node_id"),
+    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true, mode: "date" }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+    /** Why a partial ingest stopped (an error code). */
+    errorCode: text("error_code"),
   },
-  (t) => [index("ingest_log_owner_at_idx").on(t.ownerId, t.at)],
+  (t) => [
+    index("ingest_log_owner_at_idx").on(t.ownerId, t.at),
+    index("ingest_log_owner_corpus_idx").on(t.ownerId, t.corpus, t.id),
+    index("ingest_log_running_idx").on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
+  ],
 );
 
 /** How long a corpus keeps its usage records (days); a corpus without a row follows the server's default. */

@@ -1,6 +1,7 @@
 import type { UsageQueries } from "../analytics/store.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
+import type { CorpusIngestStatus } from "../protocol/rest.ts";
 
 // The rules of renaming and deleting a user's corpus, shared by the chat tools and the server's REST routes.
 
@@ -10,6 +11,11 @@ export interface CorpusAdministration {
   rename(owner: string, corpus: string, name: string): Promise<number>;
   /** Deletes the owner's `corpus` with its records; the number deleted (`not_found` when it has none). */
   delete(owner: string, corpus: string): Promise<number>;
+  /**
+   * Whether the last ingest into each of the owner's corpora completed (`partial`: stopped early), by corpus name; a
+   * corpus without an entry is complete. Absent where ingests are not logged (`apex analyze`).
+   */
+  statuses?(owner: string, corpus?: string): Promise<ReadonlyMap<string, CorpusIngestStatus>>;
 }
 
 export function corpusNotFound(corpus: string): ApexError {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ToolName } from "../protocol/names.ts";
+import type { CorpusDescription, CorpusIngestStatus } from "../protocol/rest.ts";
 import { defineTool, type ToolCall } from "../runtime/tool.ts";
 import { corpusNotFound, usageCorpusAdministration, type CorpusAdministration } from "./corpus-administration.ts";
 import { CorpusNameSchema } from "./scope.ts";
@@ -14,12 +15,14 @@ const corporaOf = (services: ApexServices): CorpusAdministration => services.cor
 
 export const describeCorpusTool = defineTool({
   name: ToolName.DESCRIBE_CORPUS,
-  description: "One of the calling user's datasets in full: records, calls, cost, period, and its models and features.",
+  description:
+    "One of the calling user's datasets in full: records, calls, cost, period, its models and features, and its status (`partial`: its last upload stopped early and kept only `partial.records_kept` records; uploading the file again completes it).",
   parameters: z.object({ corpus: CorpusNameSchema }),
-  async execute({ corpus }, call: ToolCall<ApexServices>) {
+  async execute({ corpus }, call: ToolCall<ApexServices>): Promise<CorpusDescription & Partial<CorpusIngestStatus>> {
     const description = await call.services.usage.describeCorpus(call.context.userId, corpus);
     if (description === null) throw corpusNotFound(corpus);
-    return description;
+    const status = (await call.services.corpora?.statuses?.(call.context.userId, corpus))?.get(corpus);
+    return { ...description, ...status };
   },
 });
 

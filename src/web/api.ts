@@ -10,7 +10,7 @@ import type {
   AuditPage,
   CatalogTarget,
   CorpusDetail,
-  CorpusSummary,
+  CorpusListing,
   DemoLoad,
   EffectiveCatalog,
   IssuedToken,
@@ -212,8 +212,8 @@ export class ApiClient {
 
   // --- a user's corpora and synthetic data jobs ---
 
-  async corpora(): Promise<CorpusSummary[]> {
-    return (await this.#call<{ corpora: CorpusSummary[] }>("GET", RoutePath.CORPORA)).corpora;
+  async corpora(): Promise<CorpusListing[]> {
+    return (await this.#call<{ corpora: CorpusListing[] }>("GET", RoutePath.CORPORA)).corpora;
   }
 
   async corpus(name: string): Promise<CorpusDetail> {

@@ -1,13 +1,22 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { count, usd } from "../protocol/money.ts";
-import { SyntheticJobStatus, type CorpusDetail, type CorpusSummary, type SyntheticJob, type SyntheticJobStatusName } from "../protocol/rest.ts";
+import {
+  CorpusStatus,
+  SyntheticJobStatus,
+  type CorpusDetail,
+  type CorpusIngestStatus,
+  type CorpusListing,
+  type SyntheticJob,
+  type SyntheticJobStatusName,
+} from "../protocol/rest.ts";
 import type { ApiClient } from "./api.ts";
 import { saveFile } from "./file-download.ts";
 import { ProblemLine, usePageProblem } from "./page-problem.tsx";
 
 // A user's datasets (corpora): uploads, demo data and generated sets. Describe one (records, period, models, features,
 // and how long it keeps records: its own retention or the server's default), rename it, delete it with its usage rows (after a confirmation), download it as canonical JSONL. Below, the synthetic
-// data jobs with their status and progress, refreshed while one is still going.
+// data jobs with their status and progress, refreshed while one is still going. A dataset whose last upload stopped
+// early says so, with the records it kept, until the file is uploaded again.
 
 interface CorporaPageProps {
   api: ApiClient;
@@ -52,9 +61,32 @@ function Retention({ corpus, onSave }: { corpus: CorpusDetail; onSave(days: numb
   );
 }
 
+/** A dataset whose last ingest stopped early (or is still going): what it kept and what to do. */
+function StatusBadge({ corpus }: { corpus: CorpusIngestStatus }) {
+  if (corpus.status === CorpusStatus.INGESTING) {
+    return (
+      <span className="pill pill-queued" data-testid="corpus-ingesting">
+        ingesting…
+      </span>
+    );
+  }
+  if (corpus.partial === null) return null;
+  return (
+    <span
+      className="pill pill-partial"
+      data-testid="corpus-partial"
+      data-records-kept={corpus.partial.records_kept}
+      title={`The last upload stopped early (${corpus.partial.reason}). Upload the same file again to complete it: the records already kept are skipped.`}
+    >
+      partial — {count(corpus.partial.records_kept)} records kept, upload again
+    </span>
+  );
+}
+
 function Description({ corpus, onRetention }: { corpus: CorpusDetail; onRetention(days: number | null): void }) {
   return (
     <div className="corpus-details" data-testid="corpus-details">
+      <StatusBadge corpus={corpus} />
       <Retention key={`${corpus.corpus}:${corpus.retention_days ?? ""}`} corpus={corpus} onSave={onRetention} />
       <p className="muted small">
         {count(corpus.records)} records · {count(corpus.calls)} calls · {day(corpus.period.from)} to {day(corpus.period.to)} ·{" "}
@@ -97,7 +129,7 @@ function JobRow({ job }: { job: SyntheticJob }) {
 }
 
 export function CorporaPage({ api, onChanged }: CorporaPageProps) {
-  const [corpora, setCorpora] = useState<CorpusSummary[]>([]);
+  const [corpora, setCorpora] = useState<CorpusListing[]>([]);
   const [jobs, setJobs] = useState<SyntheticJob[]>([]);
   const [open, setOpen] = useState<CorpusDetail | null>(null);
   const [renaming, setRenaming] = useState<{ from: string; to: string } | null>(null);
@@ -169,7 +201,7 @@ export function CorporaPage({ api, onChanged }: CorporaPageProps) {
             </thead>
             <tbody>
               {corpora.map((c) => (
-                <tr key={c.corpus} data-testid="corpus" data-corpus={c.corpus}>
+                <tr key={c.corpus} data-testid="corpus" data-corpus={c.corpus} data-status={c.status}>
                   <td>
                     {renaming?.from === c.corpus ? (
                       <form className="inline-form" onSubmit={rename}>
@@ -182,9 +214,12 @@ export function CorporaPage({ api, onChanged }: CorporaPageProps) {
                         </button>
                       </form>
                     ) : (
-                      <button className="link" onClick={() => void api.corpus(c.corpus).then(setOpen, fail)}>
-                        {c.corpus}
-                      </button>
+                      <>
+                        <button className="link" onClick={() => void api.corpus(c.corpus).then(setOpen, fail)}>
+                          {c.corpus}
+                        </button>{" "}
+                        <StatusBadge corpus={c} />
+                      </>
                     )}
                   </td>
                   <td className="num">{count(c.records)}</td>

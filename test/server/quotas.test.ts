@@ -1,7 +1,8 @@
 // Per-tier quotas on a real server (PGlite always, PostgreSQL when DATABASE_URL is set), with small limits set through
 // the env: the run past the runs-per-hour quota is refused over the socket with `quota_exceeded` saying when it resets,
-// and stores nothing; the ingest past the records-per-day quota is refused (429) before reading, for demo data and
-// uploads alike; `GET /api/quotas` shows limits and use; a higher tier (an admin's change) lifts the limit.
+// and stores nothing; the ingest that reaches the records-per-day quota stops there (429, keeping what fit), and the
+// next is refused before reading, for demo data and uploads alike; `GET /api/quotas` shows limits and use; a higher
+// tier (an admin's change) lifts the limit. (test/server/ingest-quota.test.ts has the parallel and partial cases.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientCommand, ControlFrame, EnvVar, ErrorCode, Role, RoutePath, Tier } from "../../src/protocol/names.ts";
 import { storeTargets } from "../../src/store/disposable-database.ts";
@@ -100,11 +101,14 @@ describe.each(storeTargets())("quotas on $name", (target) => {
     const first = await post(server.url + RoutePath.USAGE_DEMO, { records: 100, seed: 1 }, token);
     expect(first.status).toBe(200);
     expect((await quotas()).records_per_day).toMatchObject({ used: first.body.ingested, remaining: RECORDS_PER_DAY - Number(first.body.ingested) });
-    // Under the limit when it starts: the ingest that crosses it completes.
+    // Under the limit when it starts: the ingest that reaches it keeps what fits and stops there.
     const second = await post(server.url + RoutePath.USAGE_DEMO, { records: 100, seed: 2 }, token);
-    expect(second.status).toBe(200);
-    const used = Number(first.body.ingested) + Number(second.body.ingested);
-    expect(used).toBeGreaterThan(RECORDS_PER_DAY);
+    expect(second.status).toBe(429);
+    const stopped = second.body.error as { code: string; message: string };
+    expect(stopped.code).toBe(ErrorCode.QUOTA_EXCEEDED);
+    const used = RECORDS_PER_DAY;
+    expect(stopped.message).toContain(`${used - Number(first.body.ingested)} records of this upload were kept in dataset "demo", now marked partial`);
+    resetIn(stopped.message);
 
     const refused: Reply = await post(server.url + RoutePath.USAGE_DEMO, { records: 10, seed: 3 }, token);
     expect(refused.status).toBe(429);
