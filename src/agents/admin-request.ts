@@ -26,14 +26,14 @@ const PRICE_EDIT = new RegExp(
   String.raw`\b(?:set|change|update|lower|raise|make)\s+(?:the\s+)?(input|output|cache[ -]read|cache[ -]write)\s+(?:token\s+)?price\s+(?:of|for)\s+${MODEL}\s+(?:in the catalog\s+)?(?:to|=)\s+\$?(\d+(?:\.\d+)?)`,
   "i",
 );
-const REASON = /\b(?:because|since|due to|reason:?)\s+(.+?)[.!\s]*$/i;
+const REASON_WORD = /\b(?:because|since|due to|reason:?)\s+/gi;
 const LOOKUPS = [
   new RegExp(String.raw`\bcatalog\s+(?:entry|entries|prices?|row)\s+(?:for|of)\s+${MODEL}`, "i"),
-  new RegExp(String.raw`\bwhat\s+(?:does|do)\s+${MODEL}\s+cost\b[^?]*\bcatalog\b`, "i"),
+  new RegExp(String.raw`\bwhat\s+(?:does|do)\s+${MODEL}\s+cost\b[^?]{0,200}\bcatalog\b`, "i"),
   new RegExp(String.raw`\b(?:look\s+up|prices?\s+(?:of|for))\s+${MODEL}\s+in\s+the\s+catalog\b`, "i"),
 ];
 // "show me the users who spent most" is an analysis: showing users is a command only when nothing follows.
-const LIST_USERS = /\blist\s+(?:all\s+)?(?:the\s+)?(?:users|accounts)\b|\bshow(?:\s+me)?\s+(?:all\s+)?(?:the\s+)?(?:users|accounts)\s*[.?!]*\s*$/i;
+const LIST_USERS = /\blist\s+(?:all\s+)?(?:the\s+)?(?:users|accounts)\b|\bshow(?:\s+me)?\s+(?:all\s+)?(?:the\s+)?(?:users|accounts)\s*(?:[.?!]+\s*)?$/i;
 const ROLE = new RegExp(String.raw`\bmake\s+${USER}\s+(?:an?\s+)?(admin|administrator|(?:regular\s+|normal\s+)?user)\b`, "i");
 const TIER = new RegExp(String.raw`\b(?:move|set|put|change|switch|upgrade|downgrade)\s+${USER}\s+(?:to|on|onto|into)\s+(?:the\s+)?(${Object.values(Tier).join("|")})\b`, "i");
 const DISABLE = new RegExp(String.raw`\b(disable|deactivate|suspend|enable|reactivate)\s+(?:the\s+)?(?:account\s+(?:of\s+)?|user\s+)?${USER}`, "i");
@@ -42,11 +42,27 @@ const RESET_KEYS = new RegExp(
   "i",
 );
 
+/**
+ * The words after "because" (or since, due to, reason:) to the end, without the closing punctuation, on one line.
+ * Done by hand: a lazy regex up to a trailing `[.!\s]*$` is quadratic on long text.
+ */
+function reasonOf(text: string): string | null {
+  let end = text.length;
+  while (end > 0 && /[.!\s]/.test(text[end - 1] ?? "")) end -= 1;
+  const lastBreak = text.lastIndexOf("\n", end - 1);
+  for (const found of text.matchAll(REASON_WORD)) {
+    const start = found.index + found[0].length;
+    if (start >= end) return null;
+    if (start > lastBreak) return text.slice(start, end);
+  }
+  return null;
+}
+
 function readPriceEdit(text: string): AdminCommand | null {
   const edit = PRICE_EDIT.exec(text);
   if (edit?.[1] === undefined || edit[2] === undefined) return null;
   const field = FIELD_WORDS[edit[1].toLowerCase().replace("-", " ")] ?? "input_per_mtok";
-  return { op: "catalog_price", model: edit[2], field, price: Number(edit[3]), reason: REASON.exec(text)?.[1] ?? null };
+  return { op: "catalog_price", model: edit[2], field, price: Number(edit[3]), reason: reasonOf(text) };
 }
 
 function readAccountAction(text: string): AdminCommand | null {

@@ -11,9 +11,11 @@ interface Rule {
   weight: number;
 }
 
+// Every quantifier that can meet a long run of the same character is bounded, and no two \s* touch: user text is up to
+// 20,000 characters and a regex that backtracks over it quadratically holds the server's one thread for seconds.
 const GENERATE = String.raw`\b(?:generate|synthesi[sz]e|create|make|produce|simulate|build)\b[^.?!]{0,40}`;
 const RULES: readonly Rule[] = [
-  { intent: Intent.GENERATE_DATA, pattern: new RegExp(GENERATE + String.raw`\d[\d,.]*\s*(?:k|m|thousand|million)?\s+(?:\w+\s+)?(?:records|rows|calls|requests)\b`), weight: 4 },
+  { intent: Intent.GENERATE_DATA, pattern: new RegExp(GENERATE + String.raw`\d[\d,.]{0,20}(?:\s*(?:k|m|thousand|million))?\s+(?:\w{1,40}\s+)?(?:records|rows|calls|requests)\b`), weight: 4 },
   { intent: Intent.GENERATE_DATA, pattern: new RegExp(GENERATE + String.raw`\b(?:synthetic|fake|sample|test|demo)\s+(?:usage\s+)?(?:data|dataset|data set|workload|records|corpus)\b`), weight: 4 },
   { intent: Intent.GENERATE_DATA, pattern: new RegExp(GENERATE + String.raw`\b(?:a|an|new)\s+(?:[\w-]+\s+){0,2}(?:workload|dataset|data set|corpus)\b`), weight: 4 },
   { intent: Intent.ADMIN, pattern: /\b(?:corpus|corpora|datasets?|delete (?:my|the|all) (?:data|logs|records)|tenant|admin|price table|prices? file|retention)\b/, weight: 2 },
@@ -87,7 +89,7 @@ export function extractBudget(text: string): Budget {
   else if (/\b(?:by )?(?:half|50 ?%)\b/.test(t) && /\b(?:cut|reduce|halve|lower)\w*/.test(t)) budget.cut_pct = 50;
   else if (/\bhalve\b/.test(t)) budget.cut_pct = 50;
   else if (/\ba third\b/.test(t)) budget.cut_pct = 33.3;
-  const target = /\b(?:under|below|within|at most|less than|to)\s+\$\s?(\d+(?:\.\d+)?)\s*(k)?\s*(?:a|per|\/)\s*(?:month|mo)\b/.exec(t);
+  const target = /\b(?:under|below|within|at most|less than|to)\s+\$\s?(\d+(?:\.\d+)?)(?:\s*(k))?\s*(?:a|per|\/)\s*(?:month|mo)\b/.exec(t);
   if (target) budget.target_monthly_usd = Number(target[1]) * (target[2] === "k" ? 1000 : 1);
   return budget;
 }

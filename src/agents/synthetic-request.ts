@@ -30,9 +30,14 @@ const KIND_ORDER = Object.values(OpportunityKind) as OpportunityKindName[];
 const CORPUS_PHRASE = /\b(?:into|in|as|to|named|called)\s+(?:(?:a|the|my)\s+)?(?:(?:new\s+)?(?:corpus|dataset|data set))\s+(?:named\s+|called\s+)?["'`]?([A-Za-z0-9][A-Za-z0-9._-]{0,99})["'`]?/i;
 const SEED_PHRASE = /\bseed\s+(\d{1,10})\b/i;
 
+// A number starts where no digit precedes it and is at most 16 digits long: an unbounded number tried from every digit
+// of a long run is quadratic ("generate synthetic data " + 19,900 digits took 2 s), and so are two adjacent \s*.
+const NUMBER = String.raw`(?<![\d,.])(\d[\d,]{0,15}(?:\.\d{1,6})?)`;
+const RECORDS_PHRASE = new RegExp(NUMBER + String.raw`(?:\s*(k|m|thousand|million))?\s+(?:synthetic\s+|fake\s+|sample\s+|test\s+)?(?:records|rows|calls|requests|entries)\b`);
+const RECORDS_SHORT = new RegExp(NUMBER + String.raw`(k|m)\b`);
+
 function recordsOf(t: string): number | null {
-  const found = /(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|million)?\s+(?:synthetic\s+|fake\s+|sample\s+|test\s+)?(?:records|rows|calls|requests|entries)\b/.exec(t) ??
-    /(\d[\d,]*(?:\.\d+)?)(k|m)\b/.exec(t);
+  const found = RECORDS_PHRASE.exec(t) ?? RECORDS_SHORT.exec(t);
   if (found === null) return null;
   const value = Number(found[1]?.replace(/,/g, "")) * (UNITS[found[2] ?? ""] ?? 1);
   return Number.isFinite(value) ? Math.round(value) : null;

@@ -57,6 +57,7 @@ export function analysisQueries(db: SqlRunner): AnalysisQueries {
            ${examples(d, "true")} AS example_ids
          FROM usage_records WHERE ${scopeFilter(scope, p)} GROUP BY feature, model`,
         p.values,
+        scope.signal,
       );
       const out: FeatureModelRow[] = rows.map((r) => ({
         feature: text(r.feature), model: String(r.model), provider: text(r.provider), records: num(r.records),
@@ -77,6 +78,7 @@ export function analysisQueries(db: SqlRunner): AnalysisQueries {
            ${tokenSums}, ${cacheWriteSum}, ${examples(d, "true")} AS example_ids
          FROM usage_records WHERE ${scopeFilter(scope, p)} GROUP BY 1, 2, 4, 5, 6, 7`,
         p.values,
+        scope.signal,
       );
       const out: TierUsageRow[] = rows.map((r) => ({
         feature: text(r.feature), model: String(r.model), provider: text(r.provider), service_tier: text(r.service_tier),
@@ -112,6 +114,7 @@ export function analysisQueries(db: SqlRunner): AnalysisQueries {
          FROM flagged GROUP BY feature, prefix_hash, model
          HAVING sum(CASE WHEN uncached THEN 1 ELSE 0 END) > 0 AND coalesce(max(prefix_tokens), 0) >= ${minTokens}`,
         p.values,
+        scope.signal,
       );
       const out: PrefixCachingRow[] = rows.map((r) => ({
         feature: text(r.feature), prefix_hash: String(r.prefix_hash), model: String(r.model), provider: text(r.provider),
@@ -148,6 +151,7 @@ export function analysisQueries(db: SqlRunner): AnalysisQueries {
            sum(CASE WHEN turn > 1 THEN cost END) AS later_cost_usd, ${examples(d, "turn > 1")} AS example_ids
          FROM turns GROUP BY session_id HAVING count(*) >= ${minTurns} ORDER BY ${d.byteOrder("session_id")}`,
         p.values,
+        scope.signal,
       );
       return rows.map((r) => ({
         session_id: String(r.session_id), feature: text(r.feature), model: String(r.model), provider: text(r.provider),
@@ -179,6 +183,7 @@ export function analysisQueries(db: SqlRunner): AnalysisQueries {
            min(${d.byteOrder("error_type")}) AS error_type, ${examples(d, "true")} AS example_ids
          FROM failed GROUP BY feature, model`,
         p.values,
+        scope.signal,
       );
       const out: FailedAttemptRow[] = rows.map((r) => ({
         feature: text(r.feature), model: String(r.model), provider: text(r.provider), failed_calls: num(r.failed_calls),
@@ -198,6 +203,7 @@ export function analysisQueries(db: SqlRunner): AnalysisQueries {
            ${cacheWriteSum}, ${examples(d, "true")} AS example_ids
          FROM usage_records WHERE ${where} AND ${SINGLE_CALL} AND input_tokens > ${min} GROUP BY feature, model`,
         p.values,
+        scope.signal,
       );
       const out: LongInputRow[] = rows.map((r) => ({
         feature: text(r.feature), model: String(r.model), provider: text(r.provider), calls: num(r.calls),

@@ -10,10 +10,13 @@ import type { Scope } from "./store.ts";
 export type SqlValue = string | number | boolean | null | string[];
 export type SqlRow = Record<string, unknown>;
 
-/** What an engine gives the queries: positional `$n` parameters on both engines. */
+/**
+ * What an engine gives the queries: positional `$n` parameters on both engines. Aborting `signal` stops the query in
+ * the database (DuckDB interrupts it, PostgreSQL cancels its backend) and rejects with the signal's reason.
+ */
 export interface SqlRunner {
   readonly dialect: SqlDialect;
-  all(sql: string, params: readonly SqlValue[]): Promise<SqlRow[]>;
+  all(sql: string, params: readonly SqlValue[], signal?: AbortSignal): Promise<SqlRow[]>;
   /** Runs a write and returns the number of rows it changed. */
   run(sql: string, params: readonly SqlValue[]): Promise<number>;
 }
@@ -32,6 +35,12 @@ export class Params {
     this.values.push(value);
     return `$${this.values.length}`;
   }
+}
+
+/** Why a query stopped when its signal aborted: the signal's reason when it is one of ours (a deadline), else `cancelled`. */
+export function abortReason(signal: AbortSignal): ApexError {
+  if (signal.reason instanceof ApexError) return signal.reason;
+  return new ApexError(ErrorCode.CANCELLED, "The usage query was stopped because nobody waits for its answer any more.", { cause: signal.reason });
 }
 
 export function invalid(message: string): ApexError {

@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isApexError } from "../protocol/errors.ts";
+import { ApexError, isApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
 import type { PricedUsageRecord } from "./record.ts";
 import { openUsageStore } from "./open-usage-store.ts";
@@ -70,5 +71,34 @@ describe("DuckDB usage store", () => {
       (e: unknown) => e,
     );
     expect(isApexError(error) && error.code).toBe(ErrorCode.DATABASE_UNAVAILABLE);
+  });
+
+  it("interrupts a query whose signal aborts, and answers the next one (issue 13, finding 11)", async () => {
+    const path = join(dir, "slow.duckdb");
+    const store = await openUsageStore({ path, memoryLimitMb: 512 });
+    // Enough rows, made by DuckDB itself, that the windowed prefix analysis runs for a while.
+    const instance = await DuckDBInstance.fromCache(path);
+    const fill = await instance.connect();
+    const limit = (await fill.runAndReadAll("SELECT current_setting('memory_limit') AS m")).getRowObjectsJS()[0]?.m;
+    expect(String(limit)).toMatch(/^(512\.0 MiB|536\.8 MB)$/);
+    await fill.run(`INSERT INTO usage_records (owner, corpus, id, ts, model, input_tokens, output_tokens, status, num_requests, cost_mismatch, prefix_hash, prefix_tokens, computed_cost_usd)
+      SELECT 'alice', 'big', 'r' || i, TIMESTAMPTZ '2025-01-01' + to_seconds(i), 'm' || (i % 7), 1000, 10, 'success', 1, false, 'p' || (i % 5000), 2000, 0.001
+      FROM range(200000) t(i)`);
+    fill.closeSync();
+
+    const deadline = new ApexError(ErrorCode.TOOL_TIMEOUT, "took too long");
+    const controller = new AbortController();
+    const slow = store.prefixReuse({ owner: "alice", signal: controller.signal });
+    // Queued behind the slow one with a signal that aborts first: it never runs.
+    const queued = new AbortController();
+    const waiting = store.duplicateRequests({ owner: "alice", signal: queued.signal });
+    queued.abort();
+    setTimeout(() => controller.abort(deadline), 30);
+    // The rejection comes from DuckDB itself stopping the query: without the interrupt it would resolve with rows.
+    await expect(slow).rejects.toBe(deadline);
+    await expect(waiting).rejects.toMatchObject({ code: ErrorCode.CANCELLED });
+    expect(await store.count({ owner: "alice" })).toBe(200_000);
+    expect((await store.prefixReuse({ owner: "alice", corpus: "none" })).length).toBe(0);
+    await store.close();
   });
 });

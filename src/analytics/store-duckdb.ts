@@ -11,12 +11,20 @@ import {
 import type { PricedUsageRecord } from "./record.ts";
 import { duckdbDialect } from "./sql-dialect.ts";
 import type { InsertResult, UsageStore } from "./store.ts";
+import { abortReason } from "./query-parts.ts";
 import { USAGE_COLUMNS, USAGE_TABLE_DDL, usageQueries, usageRow, type SqlRunner } from "./usage-queries.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
 
 // The embedded usage store: one DuckDB file (or :memory:) per process. Writes go through the Appender into a temporary
 // staging table, then one INSERT ... ON CONFLICT DO NOTHING moves the new rows, so re-ingesting inserts nothing.
+// Queries run on DuckDB's threads; a query whose signal aborts is interrupted there, and the Appender, which runs on the
+// event loop, yields to it every APPEND_SLICE rows.
+
+/** Rows converted at once, between two yields to the event loop (a data chunk of the default 2,048 took ~50 ms). */
+const APPEND_SLICE = 256;
+/** Rows after which the Appender's buffer is written to the table, so closing it has little left to do at once. */
+const APPEND_FLUSH = 1_024;
 
 const COLUMN_NAMES = USAGE_COLUMNS.map(([name]) => name);
 // Staging keeps ts as text (the table casts it, offsets included) and a sequence to keep the first of in-batch repeats.
@@ -49,7 +57,11 @@ async function createTables(connection: DuckDBConnection): Promise<void> {
   await connection.run(STAGING_DDL);
 }
 
-export async function openDuckdbUsageStore(path: string): Promise<UsageStore> {
+/** Opens the store; `memoryLimitMb` bounds what DuckDB's queries may hold (a setting of the whole database). */
+export async function openDuckdbUsageStore(path: string, memoryLimitMb?: number): Promise<UsageStore> {
+  if (memoryLimitMb !== undefined && !(Number.isInteger(memoryLimitMb) && memoryLimitMb > 0)) {
+    throw new ApexError(ErrorCode.INVALID_CONFIG, `The usage store's memory limit must be a whole number of MiB, got ${memoryLimitMb}.`);
+  }
   const memory = path === ":memory:";
   let instance: DuckDBInstance | undefined;
   let connection: DuckDBConnection;
@@ -61,6 +73,8 @@ export async function openDuckdbUsageStore(path: string): Promise<UsageStore> {
     connection = await instance.connect();
     // UTC session: a date-only scope bound then means midnight UTC, as on PostgreSQL.
     await connection.run("SET TimeZone = 'UTC'");
+    // A whole number checked above: SET takes no parameters.
+    if (memoryLimitMb !== undefined) await connection.run(`SET memory_limit = '${memoryLimitMb}MiB'`);
     await createTables(connection);
   } catch (cause) {
     instance?.closeSync();
@@ -75,23 +89,31 @@ export async function openDuckdbUsageStore(path: string): Promise<UsageStore> {
   // One connection serves every call; multi-statement writes must not interleave, so calls run one after another.
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
-  function serial<T>(task: () => Promise<T>): Promise<T> {
+  // A call whose signal aborted while it waited its turn never runs.
+  function serial<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (closed) return Promise.reject(new ApexError(ErrorCode.DATABASE_UNAVAILABLE, "The usage store is closed; open it again."));
-    const result = tail.then(task, task);
+    const guarded = () => (signal?.aborted === true ? Promise.reject(abortReason(signal)) : task());
+    const result = tail.then(guarded, guarded);
     tail = result.catch(() => undefined);
     return result;
   }
 
   const runner: SqlRunner = {
     dialect: duckdbDialect,
-    all: (sql, params) =>
+    all: (sql, params, signal) =>
       serial(async () => {
+        // The connection runs this query alone (serial), so interrupting it stops exactly this one.
+        const interrupt = () => conn.interrupt();
+        signal?.addEventListener("abort", interrupt, { once: true });
         try {
           return (await conn.runAndReadAll(sql, params as DuckDBValue[])).getRowObjectsJS();
         } catch (cause) {
+          if (signal?.aborted === true) throw abortReason(signal);
           throw failure("A usage query failed in DuckDB", cause);
+        } finally {
+          signal?.removeEventListener("abort", interrupt);
         }
-      }),
+      }, signal),
     run: (sql, params) =>
       serial(async () => {
         try {
@@ -107,8 +129,18 @@ export async function openDuckdbUsageStore(path: string): Promise<UsageStore> {
     try {
       const appender = await conn.createAppender("usage_staging", "main", "temp");
       try {
-        const writer = DuckDBDataChunkWriter.forAppender<JS>(appender, { converter: JSToDuckDBValueConverter });
-        records.forEach((record, seq) => writer.appendRow([...usageRow(owner, corpus, record), seq]));
+        const writer = DuckDBDataChunkWriter.forAppender<JS>(appender, { converter: JSToDuckDBValueConverter, rowsPerDataChunk: APPEND_SLICE });
+        for (let seq = 0; seq < records.length; seq += 1) {
+          if (seq > 0 && seq % APPEND_SLICE === 0) {
+            if (seq % APPEND_FLUSH === 0) appender.flushSync();
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          const record = records[seq];
+          if (record === undefined) continue;
+          const row = usageRow(owner, corpus, record);
+          row.push(seq);
+          writer.appendRow(row);
+        }
         writer.flush();
       } finally {
         appender.closeSync();

@@ -25,10 +25,13 @@ export type {
 /**
  * What a query looks at. `owner` is the Apex account that ingested the rows (not a record's own user_id) and is always
  * applied, so one account never sees another's rows. `from` is inclusive, `to` exclusive: ISO 8601 timestamps with an
- * offset, or plain dates (midnight UTC). An empty list of models or features means no filter.
+ * offset, or plain dates (midnight UTC). An empty list of models or features means no filter. The signal is not part of
+ * what is looked at, only of how long anyone waits for it.
  */
 export interface Scope {
   owner: string;
+  /** Stops the query in the database when it aborts (a cancelled run, a tool past its deadline). */
+  signal?: AbortSignal;
   corpus?: string;
   from?: string;
   to?: string;

@@ -102,7 +102,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
     ...analysisQueries(db),
     async count(scope) {
       const p = new Params();
-      const rows = await db.all(`SELECT count(*) AS n FROM usage_records WHERE ${scopeFilter(scope, p)}`, p.values);
+      const rows = await db.all(`SELECT count(*) AS n FROM usage_records WHERE ${scopeFilter(scope, p)}`, p.values, scope.signal);
       return num(rows[0]?.n);
     },
 
@@ -143,6 +143,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
            min(ts) AS first_ts, max(ts) AS last_ts, max(${epoch}) - min(${epoch}) AS span_seconds
          FROM usage_records WHERE ${scopeFilter(scope, p)}`,
         p.values,
+        scope.signal,
       );
       const r = rows[0] ?? {};
       return {
@@ -160,6 +161,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
          WHERE ${scopeFilter(scope, p)} AND ${COST} IS NULL
          GROUP BY model ORDER BY calls DESC, ${d.byteOrder("model")}`,
         p.values,
+        scope.signal,
       );
       return rows.map((r) => ({ model: String(r.model), calls: num(r.calls), records: num(r.records) }));
     },
@@ -175,6 +177,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
         `SELECT ${key} AS key, count(*) AS records, sum(num_requests) AS calls, ${costSums}, ${tokenSums}
          FROM usage_records WHERE ${scopeFilter(scope, p)} GROUP BY 1`,
         p.values,
+        scope.signal,
       );
       const out: UsageBreakdownRow[] = rows.map((r) => ({
         key: text(r.key), records: num(r.records), calls: num(r.calls), cost_usd: numOrNull(r.cost_usd),
@@ -197,6 +200,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
          FROM usage_records WHERE ${scopeFilter(scope, p)} AND ${SINGLE_CALL}
          GROUP BY 1 ORDER BY ${d.byteOrder(by)} NULLS LAST`,
         p.values,
+        scope.signal,
       );
       const triple = (r: SqlRow, c: string) => ({
         p50: numOrNull(r[`${c}_p50`]) ?? 0, p90: numOrNull(r[`${c}_p90`]) ?? 0, p99: numOrNull(r[`${c}_p99`]) ?? 0,
@@ -228,6 +232,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
          HAVING sum(CASE WHEN hit THEN 1 ELSE 0 END) > 0 AND coalesce(max(prefix_tokens), 0) >= ${minTokens}
          ORDER BY hit_prefix_tokens DESC, ${d.byteOrder("prefix_hash")}, ${d.byteOrder("model")}`,
         p.values,
+        scope.signal,
       );
       return rows.map((r) => ({
         prefix_hash: String(r.prefix_hash), model: String(r.model), provider: text(r.provider), calls: num(r.calls),
@@ -255,6 +260,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
            ${examples(d, "rep")} AS example_ids
          FROM flagged GROUP BY request_hash HAVING sum(CASE WHEN rep THEN 1 ELSE 0 END) > 0`,
         p.values,
+        scope.signal,
       );
       const out: DuplicateRequestRow[] = rows.map((r) => ({
         request_hash: String(r.request_hash), model: String(r.model), feature: text(r.feature), calls: num(r.calls),
@@ -272,6 +278,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
          WHERE ${scopeFilter(scope, p)} AND status = 'error' AND (input_tokens > 0 OR output_tokens > 0)
          GROUP BY model, error_type`,
         p.values,
+        scope.signal,
       );
       const out: FailedBilledRow[] = rows.map((r) => ({
         model: String(r.model), error_type: text(r.error_type), calls: num(r.calls), input_tokens: num(r.input_tokens),
@@ -295,6 +302,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
            sum(CASE WHEN cost IS NULL THEN 1 ELSE 0 END) AS unpriced_attempts, ${examples(d, "true")} AS example_ids
          FROM wasted GROUP BY model, feature`,
         p.values,
+        scope.signal,
       );
       const out: RetryAfterErrorRow[] = rows.map((r) => ({
         model: String(r.model), feature: text(r.feature), retried_errors: num(r.retried_errors),
@@ -324,6 +332,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
            max(max_tokens) AS max_tokens, ${examples(d, "retried")} AS example_ids
          FROM truncated GROUP BY model, feature`,
         p.values,
+        scope.signal,
       );
       const out: TruncationRow[] = rows.map((r) => ({
         model: String(r.model), feature: text(r.feature), truncated_calls: num(r.truncated_calls),
@@ -357,6 +366,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
          FROM turns GROUP BY session_id HAVING count(*) >= ${minTurns}
          ORDER BY total_input_tokens DESC, ${d.byteOrder("session_id")} LIMIT ${limit}`,
         p.values,
+        scope.signal,
       );
       return rows.map((r) => {
         const first = num(r.first_input_tokens);
@@ -382,6 +392,7 @@ export function usageQueries(db: SqlRunner): UsageQueries {
         `SELECT id FROM usage_records WHERE ${clauses.join(" AND ")}
          ORDER BY ${COST} DESC NULLS LAST, ts, ${d.byteOrder("id")} LIMIT ${p.add(Math.floor(nonNegative("limit", limit, MAX_EXAMPLES)))}`,
         p.values,
+        scope.signal,
       );
       return rows.map((r) => String(r.id));
     },

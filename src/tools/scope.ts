@@ -23,6 +23,8 @@ export type ScopeParams = z.infer<typeof ScopeParamsSchema>;
 export function scopeFor(context: UserExecutionContext, params: ScopeParams): Scope {
   return {
     owner: context.userId,
+    // The call's signal: a cancelled run or a tool past its deadline stops its queries in the database.
+    signal: context.signal,
     ...(params.corpus === undefined ? {} : { corpus: params.corpus }),
     ...(params.from === undefined ? {} : { from: params.from }),
     ...(params.to === undefined ? {} : { to: params.to }),

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOfflineProvider } from "../llm/offline.ts";
+import { ApexError } from "../protocol/errors.ts";
+import { ErrorCode } from "../protocol/names.ts";
+import { UserExecutionContext } from "../runtime/context.ts";
+import type { ApexServices } from "./services.ts";
 import type { CorpusSummary, TokenPercentiles, UnpricedModel, UsageBreakdownRow, UsageTotals } from "../analytics/store.ts";
 import { at, call, openToolTestBench, type ToolTestBench } from "./tool-test-bench.ts";
-import { listCorporaTool, unpricedModelsTool, usageBreakdownTool, usagePercentilesTool, usageTotalsTool } from "./usage-data.ts";
+import { listCorporaTool, MAX_TOOL_ROWS, unpricedModelsTool, usageBreakdownTool, usagePercentilesTool, usageTotalsTool } from "./usage-data.ts";
 
 // gpt-4o: 1000 in + 100 out = 0.0035 USD a call.
 
@@ -42,5 +47,31 @@ describe("usage data tools", () => {
     const corpora = await bench.run<CorpusSummary[]>(listCorporaTool, "alice");
     expect(corpora.map((c) => [c.corpus, c.records])).toEqual([["test", 3]]);
     expect(await bench.run<CorpusSummary[]>(listCorporaTool, "carol")).toEqual([]);
+  });
+
+  it("answers at most MAX_TOOL_ROWS rows, the largest lines first (issue 13, finding 2)", async () => {
+    const many = Array.from({ length: MAX_TOOL_ROWS + 100 }, (_, i) =>
+      call({ id: `m${i}`, timestamp: at(i), model: "gpt-4o", feature: `f${i}`, input_tokens: 1 + i, output_tokens: 1 }));
+    await bench.insert("carol", many);
+    const rows = await bench.run<UsageBreakdownRow[]>(usageBreakdownTool, "carol", { dimension: "feature" });
+    expect(rows).toHaveLength(MAX_TOOL_ROWS);
+    expect(rows[0]?.key).toBe(`f${MAX_TOOL_ROWS + 99}`);
+    expect(await bench.run<TokenPercentiles[]>(usagePercentilesTool, "carol", { by: "feature" })).toHaveLength(MAX_TOOL_ROWS);
+  });
+
+  it("stops its queries when the call's signal aborts (issue 13, finding 11)", async () => {
+    const controller = new AbortController();
+    const deadline = new ApexError(ErrorCode.TOOL_TIMEOUT, "took too long");
+    controller.abort(deadline);
+    const context = UserExecutionContext.create({ userId: "alice", threadId: "thread-1", runId: "run-1" });
+    const services: ApexServices = { usage: bench.store, prices: bench.book, llm: createOfflineProvider() };
+    const totals = usageTotalsTool.execute(usageTotalsTool.parameters.parse({}), {
+      context: context.child("tool:usage_totals", controller.signal),
+      signal: controller.signal,
+      services,
+      agentName: "test",
+      toolCallId: "call-1",
+    });
+    await expect(totals).rejects.toBe(deadline);
   });
 });
