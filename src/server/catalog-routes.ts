@@ -47,9 +47,9 @@ const TARGET_PROPERTIES = {
 } as const satisfies SchemaProperties<CatalogTarget>;
 const TARGET_QUERY = { type: "object", additionalProperties: false, properties: TARGET_PROPERTIES } as const;
 const DIFF_QUERY = { type: "object", additionalProperties: false, required: ["from", "to"], properties: { ...TARGET_PROPERTIES, from: VERSION, to: VERSION } } as const;
-const MODEL_PARAMS = { type: "object", required: ["model"], properties: { model: { type: "string", minLength: 1, maxLength: 200, pattern: "^[^\\u0000]*\\S[^\\u0000]*$" } } } as const;
+const MODEL_PARAMS = { type: "object", required: ["model"], properties: { model: { type: "string", minLength: 1, maxLength: 200, pattern: "\\S" } } } as const;
 const VERSION_PARAMS = { type: "object", required: ["version"], properties: { version: VERSION } } as const;
-const RUN_PARAMS = { type: "object", required: ["run_id"], properties: { run_id: { type: "string", minLength: 1, maxLength: 128, pattern: "^[^\\u0000]+$" } } } as const;
+const RUN_PARAMS = { type: "object", required: ["run_id"], properties: { run_id: { type: "string", minLength: 1, maxLength: 128 } } } as const;
 const ReproduceSchema = CatalogPinSchema.partial().strict();
 
 export async function catalogRoutes(fastify: FastifyInstance, options: CatalogRoutesOptions): Promise<void> {

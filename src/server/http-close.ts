@@ -6,9 +6,12 @@
 // open for keep-alive), and whatever is left after it (a client stuck mid-request) is cut.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { FastifyInstance } from "fastify";
 
 /** How long the requests in flight may take to finish once the server stops accepting. */
 const HTTP_CLOSE_GRACE_MS = 5_000;
+/** How long a connection whose request body was left unread may linger after its answer before it is cut. */
+const UNREAD_BODY_LINGER_MS = 1_000;
 
 export interface HttpCloser {
   /** Runs `close` (the framework's graceful close), destroying unused sockets at once and the rest after the grace. */
@@ -27,6 +30,9 @@ export function trackConnections(server: Server, graceMs = HTTP_CLOSE_GRACE_MS):
     unused.delete(request.socket);
     response.once("finish", () => {
       if (closing) setImmediate(() => server.closeIdleConnections());
+      // Answered before its body was read (see closeOnUnreadBody): the client gets a moment to read the answer, then
+      // the socket goes, whatever the client keeps sending.
+      if (!request.complete) setTimeout(() => request.socket.destroy(), UNREAD_BODY_LINGER_MS).unref();
     });
   });
   server.on("upgrade", (request: IncomingMessage) => unused.delete(request.socket));
@@ -52,4 +58,15 @@ export function trackConnections(server: Server, graceMs = HTTP_CLOSE_GRACE_MS):
       }
     },
   };
+}
+
+/**
+ * An answer sent before its request's body was read (a 401, 413 or 408 on an upload) closes the connection: reading
+ * the rest would let a trickling client keep the socket, and no next request could be framed after it anyway.
+ */
+export function closeOnUnreadBody(fastify: FastifyInstance): void {
+  fastify.addHook("onSend", async (request, reply, payload) => {
+    if (!request.raw.complete) void reply.header("connection", "close");
+    return payload;
+  });
 }

@@ -1,3 +1,4 @@
+import "./strict-csp.ts";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import "uplot/dist/uPlot.min.css";
