@@ -16,6 +16,16 @@ describe("MemoryBus", () => {
     expect(b).toEqual([1]);
   });
 
+  it("hands a notice to every notice listener until it stops listening", async () => {
+    const bus = new MemoryBus();
+    const heard: string[] = [];
+    const stop = await bus.onNotice((notice) => heard.push(notice.user_id));
+    await bus.notify({ kind: "account_changed", user_id: "user-1" });
+    stop();
+    await bus.notify({ kind: "account_changed", user_id: "user-2" });
+    expect(heard).toEqual(["user-1"]);
+  });
+
   it("stops delivering after unsubscribe and close", async () => {
     const bus = new MemoryBus();
     const got: number[] = [];

@@ -34,6 +34,26 @@ describe.skipIf(url === undefined || url === "")("RedisBus", () => {
     await Promise.all(buses.map((bus) => bus.close()));
   });
 
+  it("carries a notice to every node, the sender included, and drops a malformed one", async () => {
+    const [a, b] = [await node(), await node()];
+    const heard: string[] = [];
+    const stopA = await a.onNotice((notice) => heard.push(`a:${notice.user_id}`));
+    await b.onNotice((notice) => heard.push(`b:${notice.user_id}`));
+    await b.notify({ kind: "account_changed", user_id: "user-1" });
+    await waitFor(() => heard.length === 2);
+    expect(heard.sort()).toEqual(["a:user-1", "b:user-1"]);
+    const raw = new Redis(url!);
+    const before = errors.length;
+    await raw.publish(`${prefix}notice`, JSON.stringify({ kind: "something_else" }));
+    await waitFor(() => errors.length >= before + 2);
+    expect(errors.splice(before).every((e) => (e as { code?: string }).code === ErrorCode.INVALID_EVENT)).toBe(true);
+    raw.disconnect();
+    stopA();
+    await a.notify({ kind: "account_changed", user_id: "user-2" });
+    await waitFor(() => heard.includes("b:user-2"));
+    expect(heard).not.toContain("a:user-2");
+  });
+
   it("carries events between two nodes, per run and in order", async () => {
     const a = await node();
     const b = await node();

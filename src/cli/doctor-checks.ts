@@ -8,7 +8,7 @@ import { createLlmProvider } from "../llm/create-provider.ts";
 import { PriceBook } from "../pricing/price-book.ts";
 import { EnvVar } from "../protocol/names.ts";
 import { raceAbort } from "../runtime/abort.ts";
-import { DEFAULT_DATA_DIR, parseServerConfig } from "../server/config.ts";
+import { DEFAULT_DATA_DIR, jwtSecretWarning, parseServerConfig } from "../server/config.ts";
 import { hostPort, invalidUrl, messageOf, type DoctorCheck } from "./doctor-check.ts";
 import { checkDatabase } from "./doctor-database.ts";
 
@@ -70,6 +70,10 @@ async function checkConfiguration(env: Env, dataDirFlag?: string): Promise<Docto
         detail: `${detail}; ${EnvVar.JWT_SECRET} is unset, so each node generates its own and a token works on one node only`,
         fix: `set ${EnvVar.JWT_SECRET} to the same random string (32 characters or more) on every node`,
       };
+    }
+    const weakSecret = config.jwtSecret === undefined ? undefined : jwtSecretWarning(config.jwtSecret);
+    if (weakSecret !== undefined) {
+      return { name, status: "warn", detail: `${detail}; ${weakSecret}`, fix: `set ${EnvVar.JWT_SECRET} to the output of \`openssl rand -base64 48\`` };
     }
     return { name, status: "ok", detail };
   } catch (error) {

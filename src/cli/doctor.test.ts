@@ -90,6 +90,19 @@ describe("apex doctor checks", () => {
     expect(found.fix).toContain("docs/configuration.md");
   });
 
+  it("fails a guessable JWT secret (32×\"a\") and warns of a weak one, never printing either", async () => {
+    const guessable = "a".repeat(32);
+    const refused = check(await doctor({ [EnvVar.JWT_SECRET]: guessable }), "configuration");
+    expect(refused.status).toBe("fail");
+    expect(refused.detail).toContain(`${EnvVar.JWT_SECRET}: too guessable`);
+    expect(refused.detail).not.toContain(guessable);
+    const weak = "abcdefghabcdefghabcdefghabcdefgh";
+    const warned = check(await doctor({ [EnvVar.JWT_SECRET]: weak }), "configuration");
+    expect(warned).toMatchObject({ status: "warn", fix: expect.stringContaining("openssl rand") });
+    expect(warned.detail).toContain(`${EnvVar.JWT_SECRET} looks guessable`);
+    expect(warned.detail).not.toContain(weak);
+  });
+
   it("checks the price override file's readability and age", async () => {
     const file = join(dataDir, "prices.json");
     await writeFile(file, JSON.stringify({ "my-model": { input_cost_per_token: 2e-6, output_cost_per_token: 8e-6 } }));

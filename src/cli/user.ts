@@ -22,7 +22,7 @@ export function registerUserCommand(program: Command): void {
     .command("create")
     .description("create an account (run it while the server is stopped when the store is the embedded one)")
     .requiredOption("--email <address>", "the account's email address")
-    .requiredOption("--password <password>", "its password (10 characters or more)")
+    .requiredOption("--password <password>", "its password (12 characters or more, not a common password)")
     .addOption(new Option("--role <role>", "user or admin").choices(Object.values(Role)).default(Role.USER))
     .option("--data-dir <dir>", DATA_DIR_OPTION_HELP)
     .option("--json", "print the new account as JSON")

@@ -9,7 +9,8 @@ import type { Actor, AuditedAction, AuditTrail } from "./audit-trail.ts";
 
 // Account administration, one implementation for the admin REST routes and the admin tools in chat: the actor is
 // re-read from the store and must be an admin (refusals audited as denied), every change is audited with the before and
-// after, and the store's lock keeps at least one enabled admin.
+// after, and the store's lock keeps at least one enabled admin. A disable or a role change is announced to every node
+// (`accountChanged`), whose gateways close the account's sockets or refresh its role.
 
 function view(user: AdminUserSummary): AdminUserView {
   return {
@@ -33,11 +34,13 @@ export class AccountAdministration implements UserAdministration {
   readonly #users: UserRepository;
   readonly #keys: ApiKeyRepository;
   readonly #audit: AuditTrail;
+  readonly #accountChanged: (userId: string) => Promise<void>;
 
-  constructor(db: StoreDb, audit: AuditTrail) {
+  constructor(db: StoreDb, audit: AuditTrail, accountChanged: (userId: string) => Promise<void> = async () => undefined) {
     this.#users = new UserRepository(db);
     this.#keys = new ApiKeyRepository(db);
     this.#audit = audit;
+    this.#accountChanged = accountChanged;
   }
 
   async listUsers(actorId: string): Promise<AdminUserView[]> {
@@ -51,6 +54,7 @@ export class AccountAdministration implements UserAdministration {
     const before = await this.#target(ref);
     const [after] = (await this.#users.update(before.id, change)) === null ? [] : await this.#users.listWithActivity(before.id);
     if (after === undefined) throw notFound(ref);
+    if ((after.disabledAt !== null && before.disabledAt === null) || after.role !== before.role) await this.#accountChanged(after.id);
     await this.#audit.record(actor, {
       action,
       target: after.id,

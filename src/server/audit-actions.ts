@@ -20,5 +20,9 @@ export const AuditAction = {
   SYNTHETIC_JOB_APPROVE: "synthetic_job.approve",
   /** A tool call the dispatcher refused for the caller's role; the target is the tool's name. */
   TOOL_CALL: "tool.call",
+  /** Sign-ins to an account, or from an address, blocked after repeated failures: one entry per episode. */
+  LOGIN_THROTTLED: "auth.login_throttled",
+  /** Denied attempts by one user past the per-minute budget: one entry says how many more were not recorded. */
+  DENIED_SUPPRESSED: "audit.denied_suppressed",
 } as const;
 export type AuditActionName = (typeof AuditAction)[keyof typeof AuditAction];

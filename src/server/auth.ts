@@ -1,14 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { hash, verify } from "@node-rs/argon2";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { ApexError } from "../protocol/errors.ts";
 import { ErrorCode, Role, type RoleName, type TierName } from "../protocol/names.ts";
 import { ApiKeyRepository } from "../store/api-keys.ts";
 import type { StoreDb } from "../store/database.ts";
 import { UserRepository, type User } from "../store/users.ts";
+import { Argon2Pool, verifyHash } from "./argon2-pool.ts";
+import { LoginThrottle, type ThrottleEpisode } from "./login-throttle.ts";
+import { checkPassword } from "./password-policy.ts";
 
-// Who is calling: argon2 password hashes, HS256 session tokens (jose), API keys, and the one-time creation of the first
-// admin. There is no way around it: every route and socket goes through `authenticate`.
+// Who is calling: argon2 password hashes (through a bounded pool), HS256 session tokens (jose), API keys, sign-ins
+// throttled per account and address, and the one-time creation of the first admin. There is no way around it: every
+// route and socket goes through `authenticate`.
 
 /** The identity a request carries once authenticated; never the password hash. */
 export interface AuthUser {
@@ -23,20 +26,32 @@ export interface IssuedToken {
   expiresAt: string;
 }
 
-const MIN_PASSWORD_CHARS = 10;
-const MAX_PASSWORD_CHARS = 1024;
-const API_KEY_PREFIX = "apex_";
-const ALGORITHM = "HS256";
-
-function checkPassword(password: string): string {
-  if (password.length < MIN_PASSWORD_CHARS || password.length > MAX_PASSWORD_CHARS) {
-    throw new ApexError(ErrorCode.INVALID_REQUEST, `Choose a password of ${MIN_PASSWORD_CHARS} to ${MAX_PASSWORD_CHARS} characters.`);
-  }
-  return password;
+export interface AuthenticatorOptions {
+  /** Where passwords are hashed and verified; one per node. */
+  pool?: Argon2Pool;
+  throttle?: LoginThrottle;
+  /** A key has just been blocked after failed sign-ins (once per episode): the caller audits it. */
+  onThrottled?: (episode: ThrottleEpisode, address: string) => void;
 }
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(checkPassword(password));
+const API_KEY_PREFIX = "apex_";
+const ALGORITHM = "HS256";
+/** A token without these is refused: one without `exp` would never expire. */
+const REQUIRED_CLAIMS = ["exp", "iat", "sub"];
+/** Clock skew between nodes tolerated on `exp`, `nbf` and `iat`. */
+const CLOCK_TOLERANCE_S = 5;
+
+/** The hash of a new password, after the password policy (`weak_password` otherwise). */
+export async function hashPassword(password: string, pool: Argon2Pool = new Argon2Pool({ concurrency: 1 })): Promise<string> {
+  return pool.hash(checkPassword(password));
+}
+
+function throttled(retryAfterMs: number): ApexError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new ApexError(ErrorCode.RATE_LIMITED, `Too many failed sign-ins for this account or from this address; wait ${seconds} s and try again.`, {
+    details: { retry_after_s: seconds },
+    retryable: true,
+  });
 }
 
 function summary(user: User): AuthUser {
@@ -54,19 +69,29 @@ export class Authenticator {
   readonly #keys: ApiKeyRepository;
   readonly #secret: Uint8Array;
   readonly #ttlSeconds: number;
+  readonly #pool: Argon2Pool;
+  readonly #throttle: LoginThrottle;
+  readonly #onThrottled: (episode: ThrottleEpisode, address: string) => void;
   /** Verified against when the email is unknown, so a login takes as long whether or not the account exists. */
   readonly #decoyHash: Promise<string>;
 
-  constructor(db: StoreDb, secret: string, ttlSeconds: number) {
+  constructor(db: StoreDb, secret: string, ttlSeconds: number, options: AuthenticatorOptions = {}) {
     this.#users = new UserRepository(db);
     this.#keys = new ApiKeyRepository(db);
     this.#secret = new TextEncoder().encode(secret);
     this.#ttlSeconds = ttlSeconds;
-    this.#decoyHash = hash(randomBytes(16).toString("hex"));
+    this.#pool = options.pool ?? new Argon2Pool();
+    this.#throttle = options.throttle ?? new LoginThrottle();
+    this.#onThrottled = options.onThrottled ?? (() => undefined);
+    this.#decoyHash = this.#pool.hash(randomBytes(16).toString("hex"));
+  }
+
+  get throttle(): LoginThrottle {
+    return this.#throttle;
   }
 
   async createUser(email: string, password: string, role: RoleName = Role.USER): Promise<AuthUser> {
-    return summary(await this.#users.create({ email, passwordHash: await hashPassword(password), role }));
+    return summary(await this.#users.create({ email, passwordHash: await hashPassword(password, this.#pool), role }));
   }
 
   /** Creates the first admin; `forbidden` once any account exists (the setup is one-time, on every node of a cluster). */
@@ -74,7 +99,7 @@ export class Authenticator {
     const alreadySetUp = () => new ApexError(ErrorCode.FORBIDDEN, "Apex is already set up; sign in, or ask an admin for an account.");
     // Checked first so a set-up server answers without hashing; the store's locked check decides the race.
     if (await this.hasUsers()) throw alreadySetUp();
-    const created = await this.#users.createFirst({ email, passwordHash: await hashPassword(password), role: Role.ADMIN });
+    const created = await this.#users.createFirst({ email, passwordHash: await hashPassword(password, this.#pool), role: Role.ADMIN });
     if (created === null) throw alreadySetUp();
     return summary(created);
   }
@@ -83,12 +108,34 @@ export class Authenticator {
     return (await this.#users.list()).length > 0;
   }
 
-  /** A session token for the email and password; `unauthorized` with one message whichever of the two is wrong. */
-  async login(email: string, password: string): Promise<IssuedToken> {
-    const user = await this.#users.findByEmail(email);
-    const ok = await verify(user?.passwordHash ?? (await this.#decoyHash), password).catch(() => false);
-    if (user === null || !ok) throw new ApexError(ErrorCode.UNAUTHORIZED, "The email or the password is wrong; check both and try again.");
+  /**
+   * A session token for the email and password; `unauthorized` with one message whichever of the two is wrong, and
+   * `rate_limited` (with `details.retry_after_s`) while the account or the address `from` is throttled.
+   */
+  async login(email: string, password: string, from = "unknown"): Promise<IssuedToken> {
+    const waitMs = this.#throttle.retryAfterMs(email, from);
+    if (waitMs > 0) throw throttled(waitMs);
+    const decoy = await this.#decoyHash;
+    const { user, ok } = await this.#pool.run(async () => {
+      // Asked again once a slot is free: a sign-in queued behind a burst is not checked if the burst blocked it.
+      const queuedWaitMs = this.#throttle.retryAfterMs(email, from);
+      if (queuedWaitMs > 0) throw throttled(queuedWaitMs);
+      const found = await this.#users.findByEmail(email);
+      return { user: found, ok: await verifyHash(found?.passwordHash ?? decoy, password) };
+    });
+    if (user === null || !ok) {
+      for (const episode of this.#throttle.failed(email, from)) this.#onThrottled(episode, from);
+      throw new ApexError(ErrorCode.UNAUTHORIZED, "The email or the password is wrong; check both and try again.");
+    }
+    this.#throttle.succeeded(email);
     return this.issueToken(enabled(user));
+  }
+
+  /** The account of `userId` as it is now; `unauthorized` once it is disabled or gone (a socket's commands ask this). */
+  async current(userId: string): Promise<AuthUser> {
+    const user = await this.#users.findById(userId);
+    if (user === null) throw new ApexError(ErrorCode.UNAUTHORIZED, "This account no longer exists; sign in again.");
+    return enabled(user);
   }
 
   async issueToken(user: AuthUser): Promise<IssuedToken> {
@@ -116,7 +163,14 @@ export class Authenticator {
     }
     let subject: string | undefined;
     try {
-      subject = (await jwtVerify(secret, this.#secret, { algorithms: [ALGORITHM] })).payload.sub;
+      const { payload } = await jwtVerify(secret, this.#secret, {
+        algorithms: [ALGORITHM],
+        requiredClaims: REQUIRED_CLAIMS,
+        clockTolerance: CLOCK_TOLERANCE_S,
+        // Bounds a token by its issue time too, so one signed with a far `exp` is refused (and an `iat` in the future).
+        maxTokenAge: this.#ttlSeconds + CLOCK_TOLERANCE_S,
+      });
+      subject = payload.sub;
     } catch (error) {
       const expired = error instanceof joseErrors.JWTExpired;
       throw new ApexError(ErrorCode.UNAUTHORIZED, expired ? "Your session expired; sign in again." : "The token is not valid; sign in again.", {

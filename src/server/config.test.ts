@@ -1,9 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EnvVar, ErrorCode } from "../protocol/names.ts";
-import { loadServerConfig, parseServerConfig } from "./config.ts";
+import { jwtSecretWarning, loadServerConfig, parseServerConfig } from "./config.ts";
 
 let dataDir = "";
 beforeEach(async () => {
@@ -45,8 +46,29 @@ describe("server configuration", () => {
     expect((await readFile(file, "utf8")).trim()).toBe(first.jwtSecret);
     expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect((await loadServerConfig({}, { dataDir })).jwtSecret).toBe(first.jwtSecret);
-    const fromEnv = "x".repeat(40);
+    const fromEnv = randomBytes(30).toString("base64url");
     expect((await loadServerConfig({ [EnvVar.JWT_SECRET]: fromEnv }, { dataDir })).jwtSecret).toBe(fromEnv);
+  });
+
+  it("refuses a guessable token secret (32×\"a\", a short pattern repeated) and warns of a weak one", () => {
+    for (const guessable of ["a".repeat(32), "ab".repeat(20), "password".repeat(4)]) {
+      expect(() => parseServerConfig({ [EnvVar.JWT_SECRET]: guessable })).toThrow(new RegExp(`${EnvVar.JWT_SECRET}: too guessable`));
+    }
+    const weak = "abcdefghabcdefghabcdefghabcdefgh"; // 8 distinct characters: ~96 bits by their spread
+    expect(parseServerConfig({ [EnvVar.JWT_SECRET]: weak }).jwtSecret).toBe(weak);
+    expect(jwtSecretWarning(weak)).toMatch(new RegExp(`${EnvVar.JWT_SECRET} looks guessable`));
+    for (let i = 0; i < 20; i += 1) {
+      expect(jwtSecretWarning(randomBytes(16).toString("hex"))).toBeUndefined(); // openssl rand -hex 16
+      expect(jwtSecretWarning(randomBytes(48).toString("base64url"))).toBeUndefined();
+    }
+  });
+
+  it("refuses a weak APEX_ADMIN_PASSWORD, naming the variable", () => {
+    const admin = (password: string) => parseServerConfig({ [EnvVar.ADMIN_EMAIL]: "root@example.com", [EnvVar.ADMIN_PASSWORD]: password });
+    for (const weak of ["password12", "password1234", "qwertyuiop12", "shortone"]) {
+      expect(() => admin(weak)).toThrow(new RegExp(`^${EnvVar.ADMIN_PASSWORD}: `));
+    }
+    expect(admin("violet kettle drums").adminPassword).toBe("violet kettle drums");
   });
 
   it("refuses a secret file too short to sign with", async () => {

@@ -13,7 +13,7 @@ import {
   layerCatalogs,
 } from "../protocol/catalog.ts";
 import { ApexError } from "../protocol/errors.ts";
-import { ErrorCode, Role } from "../protocol/names.ts";
+import { ErrorCode } from "../protocol/names.ts";
 import type { CatalogTarget, EffectiveCatalog } from "../protocol/rest.ts";
 import { AuditLogRepository, AuditOutcome } from "../store/audit-log.ts";
 import { CatalogRepository, GLOBAL_CATALOG_SCOPE, type StoredCatalogVersion } from "../store/catalog.ts";
@@ -23,6 +23,7 @@ import type { CatalogAccess, CatalogMatch } from "../tools/catalog-access.ts";
 import type { ApexServices } from "../tools/services.ts";
 import type { AuthUser } from "./auth.ts";
 import { AuditAction, type AuditActionName } from "./audit-actions.ts";
+import { AuditTrail } from "./audit-trail.ts";
 
 // The supply catalog's rules over its store: the effective catalog of an account (bundled prices, the global version,
 // the tenant's on top), the versions a run is pinned to, and the admin-only changes, each audited (refusals too).
@@ -39,11 +40,14 @@ export class SupplyCatalog implements CatalogAccess {
   readonly #versions: CatalogRepository;
   readonly #audit: AuditLogRepository;
   readonly #users: UserRepository;
+  /** Refusals go through the node's one trail, which clips and caps them. */
+  readonly #trail: AuditTrail;
 
-  constructor(db: StoreDb) {
+  constructor(db: StoreDb, trail: AuditTrail = new AuditTrail(db)) {
     this.#versions = new CatalogRepository(db);
     this.#audit = new AuditLogRepository(db);
     this.#users = new UserRepository(db);
+    this.#trail = trail;
   }
 
   /** The global and `userId`'s tenant versions `pin` names (each the latest when not given). */
@@ -127,9 +131,7 @@ export class SupplyCatalog implements CatalogAccess {
 
   /** Refuses (`forbidden`) anyone but an admin, recording the refused attempt in the audit log. */
   async requireAdmin(actor: Actor, action: AuditActionName, params: Record<string, unknown>): Promise<void> {
-    if (actor.role === Role.ADMIN) return;
-    await this.#audit.record({ actorId: actor.id, actorEmail: actor.email, action, params, outcome: AuditOutcome.DENIED });
-    throw new ApexError(ErrorCode.FORBIDDEN, "Only an admin can change the supply catalog; ask one of your admins.");
+    await this.#trail.requireAdmin(actor, { action, params }, "change the supply catalog");
   }
 
   async #record(actor: Actor, action: AuditActionName, target: string, params: Record<string, unknown>): Promise<void> {

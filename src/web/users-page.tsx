@@ -29,7 +29,7 @@ function CreateForm({ onCreate }: { onCreate(email: string, password: string, ro
   return (
     <form className="inline-form" data-testid="create-user" onSubmit={(e) => void submit(e)}>
       <input type="email" required placeholder="Email" aria-label="Email" value={email} onChange={(e) => setEmail(e.target.value)} />
-      <input type="password" required minLength={8} placeholder="Password" aria-label="Password" value={password} onChange={(e) => setPassword(e.target.value)} />
+      <input type="password" required minLength={12} placeholder="Password (12 characters or more)" aria-label="Password" value={password} onChange={(e) => setPassword(e.target.value)} />
       <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as RoleName)}>
         {Object.values(Role).map((r) => (
           <option key={r}>{r}</option>

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sampleEvent } from "../../src/bus/sample-events.ts";
 import { RunEventSchema } from "../../src/protocol/events.ts";
-import { ClientCommand, ControlFrame } from "../../src/protocol/names.ts";
+import { ClientCommand, ControlFrame, EnvVar } from "../../src/protocol/names.ts";
 import { uuidv7 } from "../../src/runtime/ids.ts";
 import { storeTargets } from "../../src/store/disposable-database.ts";
 import { ThreadRepository } from "../../src/store/threads.ts";
@@ -25,7 +25,8 @@ interface Follower {
 
 describe.each(storeTargets())("fan-out of one run to many sockets on $name", (target) => {
   let signedIn: SignedIn;
-  beforeAll(async () => void (signedIn = await startSignedIn(target, OWNER)));
+  // One account holds every follower here: past the default per-user socket cap.
+  beforeAll(async () => void (signedIn = await startSignedIn(target, OWNER, { [EnvVar.MAX_SOCKETS_PER_USER]: String(FOLLOWERS * 2) })));
   afterAll(() => signedIn.server.stop());
 
   /** `count` sockets following a fresh run from its start, each past its (empty) replay. */

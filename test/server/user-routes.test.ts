@@ -56,8 +56,12 @@ describe.each(storeTargets())("user routes on $name", (target) => {
     const created = await post(server.url + RoutePath.USERS, { email: "ops@example.com", password: "ops-password-1", role: Role.ADMIN }, adminToken);
     expect(created.status).toBe(201);
     expect(created.body.user).toMatchObject({ role: Role.ADMIN });
+    for (const password of ["short", " ".repeat(10), " ".repeat(12), "password12", "password1234", "qwertyuiop12"]) {
+      const weak = await post(server.url + RoutePath.USERS, { email: "weak@example.com", password }, adminToken);
+      expect(weak.status, JSON.stringify(password)).toBe(400);
+      expect(codeOf(weak)).toBe(ErrorCode.WEAK_PASSWORD);
+    }
     for (const body of [
-      { email: "short@example.com", password: "short" },
       { email: "role@example.com", password: "role-password-1", role: "owner" },
       { email: "not-an-email", password: "valid-password-1" },
       { email: "no-password@example.com" },
