@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../protocol/names.ts";
 import { fixturePath, readFixture, readLines } from "./formats/fixtures/read-all.ts";
-import { DETECTION_SAMPLE, openUsageReader, readUsageLines, type ReadItem, type ReadOptions } from "./read-usage.ts";
+import { DETECTION_SAMPLE, openUsageReader, readUsageLines, REJECT_FLOOR, REJECT_RATIO, type ReadItem, type ReadOptions } from "./read-usage.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "apex-read-usage-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -145,5 +145,55 @@ describe("readUsageLines", () => {
       ["gpt-4o", "f1", "azure"],
       ["fallback-model", "f2", "openai"],
     ]);
+  });
+});
+
+describe("bounds on what a file may cost", () => {
+  function canonicalLine(i: number): string {
+    return JSON.stringify({ id: `r${i}`, timestamp: "2025-01-01T00:00:00Z", model: "gpt-4o", input_tokens: 10, output_tokens: 1 });
+  }
+
+  it("gives up a file that is mostly junk early, with too_many_rejections naming the first bad line", async () => {
+    // Issue 13: 32 good lines then junk was read to its end (300 MB: 83 s of CPU for 32 records).
+    let consumed = 0;
+    function* lines(): Generator<string> {
+      for (let i = 0; i < 32; i++) yield canonicalLine(i);
+      for (let i = 0; i < 1_000_000; i++) {
+        consumed = i;
+        yield "junk line here";
+      }
+    }
+    const reader = await readUsageLines(lines());
+    const error = await drain(reader.items).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: ErrorCode.TOO_MANY_REJECTIONS,
+      message: expect.stringContaining("first rejected, line 33: invalid JSON"),
+      details: { records_read: 32, rejected: REJECT_FLOOR },
+    });
+    expect(consumed).toBeLessThan(2 * REJECT_FLOOR);
+  });
+
+  it("reads a real file with a fair share of bad lines to the end", async () => {
+    // One bad line in REJECT_RATIO - 1 good ones, well past the floor: never given up.
+    const lines = Array.from({ length: REJECT_FLOOR * REJECT_RATIO }, (_, i) => (i % (REJECT_RATIO - 1) === 1 ? '{"broken": }' : canonicalLine(i)));
+    const result = await readLines(lines);
+    expect(result.rejected.length + result.records.length).toBe(lines.length);
+    expect(result.rejected.length).toBeGreaterThan(REJECT_FLOOR);
+  });
+
+  it("stops a gzip file past the inflated bound with upload_too_large", async () => {
+    const path = join(dir, "inflates.jsonl.gz");
+    writeFileSync(path, gzipSync(`${canonicalLine(0)}\n${"\n".repeat(8 * 1024 * 1024)}${canonicalLine(1)}\n`));
+    const error = await openUsageReader(path, { maxInflatedBytes: 1024 * 1024 })
+      .then((reader) => drain(reader.items))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCode.UPLOAD_TOO_LARGE, details: { inflated_limit_bytes: 1024 * 1024 } });
+  });
+
+  it("rejects a line past maxEntryChars with its number and reads on", async () => {
+    const long = JSON.stringify({ id: "long", timestamp: "2025-01-01T00:00:00Z", model: "gpt-4o", input_tokens: 1, output_tokens: 1, tags: ["x".repeat(4096)] });
+    const result = await readLines([canonicalLine(0), long, canonicalLine(2)], { maxEntryChars: 1024 });
+    expect(result.records.map((r) => r.id)).toEqual(["r0", "r2"]);
+    expect(result.rejected).toEqual([{ line: 2, reason: "entry longer than 1024 characters; skipped" }]);
   });
 });

@@ -1,11 +1,8 @@
-import { open, type FileHandle } from "node:fs/promises";
-import { pipeline, type Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { ApexError, isApexError } from "../protocol/errors.ts";
 import { ErrorCode } from "../protocol/names.ts";
 import { mapperFor } from "./formats/catalog.ts";
 import { detectFormat, formatOf, type SampledItem } from "./formats/detect-format.ts";
-import { entriesOf, openContainer } from "./formats/entry-stream.ts";
+import { entriesOf, HEAD_CHARS, openContainer } from "./formats/entry-stream.ts";
 import {
   FORMAT_NAMES,
   isPartRejection,
@@ -16,16 +13,23 @@ import {
 import type { SourceEntry } from "./formats/source-entry.ts";
 import { isObject, readTimestamp } from "./formats/source-values.ts";
 import { UsageRecordSchema, type UsageRecord, type UsageRecordInput } from "./record.ts";
+import { openUsageText } from "./usage-file.ts";
 
 // The streaming usage reader: a file (plain or gzip; JSON Lines, a JSON array or document, or CSV) → validated
 // canonical records, one at a time, each bad line reported with its number and reason while the others go on.
-// Memory holds one entry at a time (plus the auto-detection sample), whatever the file size.
+// Memory holds one entry at a time (plus the auto-detection sample), whatever the file size, and the work is linear in
+// it: detection reads a bounded head, an entry past `maxEntryChars` is skipped, and a file that is mostly junk is given
+// up early (REJECT_FLOOR, REJECT_RATIO).
 
 export { FORMAT_NAMES, type FormatName } from "./formats/format.ts";
 
 export interface ReadOptions extends FormatOptions {
   /** The source format; "auto" (the default) detects it from the first entries. */
   format?: FormatName | "auto";
+  /** The longest entry (JSON line or element, CSV row) read, in characters; a longer one is rejected and skipped. */
+  maxEntryChars?: number;
+  /** The most bytes the file may inflate to (gzip; the size of a plain one); past it, `upload_too_large`. */
+  maxInflatedBytes?: number;
 }
 
 export type ReadItem =
@@ -43,10 +47,16 @@ export interface UsageReader {
   close(): Promise<void>;
 }
 
-/** Entries sampled for auto detection. */
+/** Entries sampled for auto detection; sampling also stops past HEAD_CHARS of text once it holds one entry. */
 export const DETECTION_SAMPLE = 32;
-const GZIP_MAGIC = [0x1f, 0x8b] as const;
-const READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * A file is given up as mostly junk (`too_many_rejections`) once at least REJECT_FLOOR entries were rejected and they
+ * are more than REJECT_RATIO times the records read: a real file with some bad lines never comes near, and the work
+ * wasted on junk stays within about ten times the useful work.
+ */
+export const REJECT_FLOOR = 10_000;
+export const REJECT_RATIO = 10;
+const SHOWN_REASON_CHARS = 200;
 
 function describeIssues(error: { issues: readonly { path: PropertyKey[]; message: string; code: string }[] }): string {
   return error.issues
@@ -108,8 +118,42 @@ function* mapEntry(entry: SourceEntry, mapper: FormatMapper, options: ReadOption
   }
 }
 
-async function* mapEntries(entries: AsyncIterable<SourceEntry>, mapper: FormatMapper, options: ReadOptions) {
-  for await (const entry of entries) yield* mapEntry(entry, mapper, options);
+function mostlyRejected(source: string, mapper: FormatMapper, counts: { records: number; rejected: number }, first: ReadItem & { kind: "rejected" }, line: number): ApexError {
+  const reason = first.reason.length > SHOWN_REASON_CHARS ? `${first.reason.slice(0, SHOWN_REASON_CHARS)}…` : first.reason;
+  return new ApexError(
+    ErrorCode.TOO_MANY_REJECTIONS,
+    `Stopped reading ${source} at line ${line}: ${counts.rejected} entries were rejected and ${counts.records} read as ` +
+      `${mapper.name} records (first rejected, line ${first.line}: ${reason}). Check that it is a usage file of one ` +
+      `format, or pass its format; supported formats: ${FORMAT_NAMES.join(", ")}.`,
+    { details: { records_read: counts.records, rejected: counts.rejected, line, first_rejection: { line: first.line, reason } } },
+  );
+}
+
+async function* mapEntries(entries: AsyncIterable<SourceEntry>, mapper: FormatMapper, options: ReadOptions, source: string) {
+  const counts = { records: 0, rejected: 0 };
+  let first: (ReadItem & { kind: "rejected" }) | undefined;
+  for await (const entry of entries) {
+    for (const item of mapEntry(entry, mapper, options)) {
+      if (item.kind === "record") {
+        counts.records += 1;
+      } else {
+        counts.rejected += 1;
+        first ??= item;
+        if (counts.rejected >= REJECT_FLOOR && counts.rejected > REJECT_RATIO * counts.records) {
+          throw mostlyRejected(source, mapper, counts, first, item.line);
+        }
+      }
+      yield item;
+    }
+  }
+}
+
+/** The text passed through, counted in characters, so detection can stop at a bounded head. */
+async function* counted(text: AsyncIterable<string>, count: { chars: number }): AsyncGenerator<string> {
+  for await (const chunk of text) {
+    count.chars += chunk.length;
+    yield chunk;
+  }
 }
 
 async function* prepend<T>(head: readonly T[], rest: AsyncIterator<T>): AsyncGenerator<T> {
@@ -149,15 +193,16 @@ async function readerOver(
     const message = `Unknown usage format "${String(options.format)}"; supported formats: ${FORMAT_NAMES.join(", ")}.`;
     throw new ApexError(ErrorCode.UNKNOWN_FORMAT, message, { details: { supported: [...FORMAT_NAMES] } });
   }
-  const { container, text: replayed } = await openContainer(text);
-  let entries = entriesOf(container, replayed);
+  const read = { chars: 0 };
+  const { container, text: replayed } = await openContainer(counted(text, read), source);
+  let entries = entriesOf(container, replayed, options.maxEntryChars);
   let format: FormatName;
   if (options.format !== undefined && options.format !== "auto") {
     format = options.format;
   } else {
     const iterator = entries[Symbol.asyncIterator]();
     const sample: SourceEntry[] = [];
-    while (sample.length < DETECTION_SAMPLE) {
+    while (sample.length < DETECTION_SAMPLE && !(sample.length > 0 && read.chars > HEAD_CHARS)) {
       const next = await iterator.next();
       if (next.done === true) break;
       sample.push(next.value);
@@ -172,69 +217,16 @@ async function readerOver(
   }
   const mapper = mapperFor(format);
   checkOptions(mapper, options);
-  return { format, items: mapEntries(entries, mapper, options), bytesRead: io.bytesRead, close: io.close };
+  return { format, items: mapEntries(entries, mapper, options, source), bytesRead: io.bytesRead, close: io.close };
 }
 
-async function openFile(path: string): Promise<FileHandle> {
-  try {
-    return await open(path, "r");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
-      const message = `No usage file at ${path}: check the path.`;
-      throw new ApexError(ErrorCode.FILE_NOT_FOUND, message, { cause: error, details: { path } });
-    }
-    const message = `Cannot open ${path} (${code ?? "error"}): check the path and its permissions.`;
-    throw new ApexError(ErrorCode.INVALID_REQUEST, message, { cause: error, details: { path } });
-  }
-}
-
-async function isGzip(handle: FileHandle): Promise<boolean> {
-  const head = Buffer.alloc(2);
-  const { bytesRead } = await handle.read(head, 0, 2, 0);
-  return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-}
-
-async function* decode(stream: Readable, path: string): AsyncGenerator<string> {
-  const decoder = new TextDecoder("utf-8");
-  try {
-    for await (const chunk of stream) yield decoder.decode(chunk as Buffer, { stream: true });
-  } catch (error) {
-    if (isApexError(error)) throw error;
-    const message = `${path} could not be read to the end (${(error as Error).message}): is the file complete?`;
-    throw new ApexError(ErrorCode.CORRUPT_FILE, message, { cause: error, details: { path } });
-  }
-  const tail = decoder.decode();
-  if (tail !== "") yield tail;
-}
-
-/** Open a usage file (plain or gzip, detected by its magic bytes) and read it lazily. */
+/** Open a usage file (plain or gzip, detected by its magic bytes) and read it lazily, in this thread. */
 export async function openUsageReader(path: string, options: ReadOptions = {}): Promise<UsageReader> {
-  const handle = await openFile(path);
-  let gzip: boolean;
+  const file = await openUsageText(path, options.maxInflatedBytes);
   try {
-    gzip = await isGzip(handle);
+    return await readerOver(file.text, path, options, file);
   } catch (error) {
-    await handle.close();
-    const message = `Cannot read ${path}: ${(error as Error).message}`;
-    throw new ApexError(ErrorCode.INVALID_REQUEST, message, { cause: error });
-  }
-  // The stream owns the handle from here: destroying it closes the file.
-  const file = handle.createReadStream({ start: 0, highWaterMark: READ_CHUNK_BYTES });
-  let output: Readable = file;
-  if (gzip) {
-    const gunzip = createGunzip();
-    pipeline(file, gunzip, () => undefined);
-    output = gunzip;
-  }
-  const close = async () => {
-    output.destroy();
-    file.destroy();
-  };
-  try {
-    return await readerOver(decode(output, path), path, options, { bytesRead: () => file.bytesRead, close });
-  } catch (error) {
-    await close();
+    await file.close();
     throw error;
   }
 }

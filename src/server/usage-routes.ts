@@ -5,12 +5,16 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { FastifyInstance } from "fastify";
-import { FORMAT_NAMES, openUsageReader, type FormatName } from "../analytics/read-usage.ts";
+import { FORMAT_NAMES, type FormatName } from "../analytics/read-usage.ts";
+import { openUsageReaderInWorker } from "../analytics/read-usage-in-worker.ts";
 import { ApexError, isApexError } from "../protocol/errors.ts";
 import { EnvVar, ErrorCode, type ErrorCodeName, RoutePath } from "../protocol/names.ts";
 import type { UsageSummary, UsageUpload } from "../protocol/rest.ts";
 import { sendError } from "./api-routes.ts";
 import { Authenticator } from "./auth.ts";
+import { boundedRead, runIngestJob, type IngestBounds } from "./ingest-job.ts";
+import { withStatus, type IngestStates } from "./corpus-status.ts";
+import { sweepUploads, UPLOAD_RETRY_AFTER_SECONDS, UploadSlots } from "./upload-slots.ts";
 import { ingestForOwner, type UsageIngestTarget } from "./usage-ingest.ts";
 
 // A user's own usage data over HTTP: `POST /api/usage` streams an ingest file (any format, plain or gzip) to a temp
@@ -23,6 +27,14 @@ export interface UsageRoutesOptions extends UsageIngestTarget {
   dataDir: string;
   /** The largest body accepted, in bytes as sent; past it the answer is 413 upload_too_large. */
   uploadLimitBytes: number;
+  /** How much of an upload is read, and for how long; the reading runs in a worker thread. */
+  ingestBounds: IngestBounds;
+  /** The slowest body accepted; a slower upload answers 408 upload_too_slow. */
+  bodyRate: BodyRate;
+  /** Uploads one user may have in progress at once on this node; one more answers 429 rate_limited. */
+  maxConcurrentUploads: number;
+  /** The ingest log, for each corpus's status in the summary. */
+  ingests: IngestStates;
 }
 
 interface UploadQuery {
@@ -35,7 +47,8 @@ interface UploadQuery {
 
 const NAME = { type: "string", minLength: 1, maxLength: 200 } as const;
 const CORPUS = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" } as const;
-const UPLOAD_DIR = "uploads";
+/** Temp files of uploads and generated data, under the data directory; swept at start. */
+export const UPLOAD_DIR = "uploads";
 
 /** Errors in the uploaded data itself: the client must fix the file, so they are 422 and say what is wrong. */
 const DATA_ERRORS: readonly ErrorCodeName[] = [
@@ -44,6 +57,7 @@ const DATA_ERRORS: readonly ErrorCodeName[] = [
   ErrorCode.NO_USAGE_DATA,
   ErrorCode.CORRUPT_FILE,
   ErrorCode.INVALID_RECORD,
+  ErrorCode.TOO_MANY_REJECTIONS,
 ];
 
 function tooLarge(limit: number): ApexError {
@@ -54,15 +68,40 @@ function tooLarge(limit: number): ApexError {
   );
 }
 
-/** Copies the body to `path` with backpressure, counting bytes; rejects past `limit` without reading further. */
-function spool(body: Readable, path: string, limit: number): Promise<number> {
+/** The slowest body accepted: at least `minBytes` in every `windowMs` (minBytes 0: no minimum). */
+export interface BodyRate {
+  minBytes: number;
+  windowMs: number;
+}
+
+/** The window is checked this many times per its length, so a stall is caught within a fraction of it. */
+const RATE_TICKS = 4;
+
+function tooSlow(rate: BodyRate): ApexError {
+  return new ApexError(
+    ErrorCode.UPLOAD_TOO_SLOW,
+    `The upload arrived at fewer than ${rate.minBytes} bytes in ${rate.windowMs / 1000} s; check the connection and send the file again (the minimum is ${EnvVar.UPLOAD_MIN_RATE_BYTES} per ${EnvVar.UPLOAD_RATE_WINDOW_MS}).`,
+    { details: { min_bytes: rate.minBytes, window_ms: rate.windowMs } },
+  );
+}
+
+/**
+ * Copies the body to `path` with backpressure, counting bytes; rejects past `limit` without reading further, and when
+ * the client sends slower than `rate` (a trickling client would hold its socket and temp file for ever).
+ */
+function spool(body: Readable, path: string, limit: number, rate: BodyRate): Promise<number> {
   const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
   let bytes = 0;
   let settled = false;
+  let waitingForDisk = false;
+  // Bytes received at each tick of the last window, oldest first: the rate is judged over a sliding window.
+  const received = [0];
   return new Promise<number>((resolve, reject) => {
+    let watch: NodeJS.Timeout | undefined;
     const stop = (error: unknown) => {
       if (settled) return;
       settled = true;
+      clearInterval(watch);
       body.off("data", onData);
       body.pause();
       // Reject only once the file is closed: its open is asynchronous, and a file opened after the caller's cleanup
@@ -73,12 +112,25 @@ function spool(body: Readable, path: string, limit: number): Promise<number> {
         file.destroy();
       }
     };
+    const checkRate = () => {
+      received.push(bytes);
+      // A slow disk pauses the body: that time is ours, not the client's, so the window starts again.
+      if (waitingForDisk) received.splice(0, received.length - 1);
+      if (received.length <= RATE_TICKS) return;
+      const before = received.shift() ?? 0;
+      if (bytes - before < rate.minBytes) stop(tooSlow(rate));
+    };
+    if (rate.minBytes > 0) watch = setInterval(checkRate, rate.windowMs / RATE_TICKS).unref();
     const onData = (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > limit) return stop(tooLarge(limit));
       if (!file.write(chunk)) {
         body.pause();
-        file.once("drain", () => body.resume());
+        waitingForDisk = true;
+        file.once("drain", () => {
+          waitingForDisk = false;
+          body.resume();
+        });
       }
     };
     body.on("data", onData);
@@ -91,16 +143,17 @@ function spool(body: Readable, path: string, limit: number): Promise<number> {
     });
     body.once("end", () => {
       if (settled) return;
+      clearInterval(watch);
       file.end();
       finished(file).then(
         () => {
           settled = true;
           resolve(bytes);
         },
-        (error: unknown) => stop(new ApexError(ErrorCode.INTERNAL, `The upload could not be stored: ${(error as Error).message}`, { cause: error })),
+        (error: unknown) => stop(new ApexError(ErrorCode.INTERNAL, "The upload could not be stored on the server; try again.", { cause: error })),
       );
     });
-    file.once("error", (error) => stop(new ApexError(ErrorCode.INTERNAL, `The upload could not be stored: ${error.message}`, { cause: error })));
+    file.once("error", (error) => stop(new ApexError(ErrorCode.INTERNAL, "The upload could not be stored on the server; try again.", { cause: error })));
     // A client that went away before this handler ran: its body closed already, so no event above will ever fire.
     if (body.destroyed && !body.readableEnded) {
       stop(new ApexError(ErrorCode.INVALID_REQUEST, "The upload was cut off before its end; send the file again."));
@@ -108,8 +161,22 @@ function spool(body: Readable, path: string, limit: number): Promise<number> {
   });
 }
 
+/** The reader's messages name the file it reads, here the server's temp path: to the client it is "the upload". */
+function aboutTheUpload(error: unknown, path: string): unknown {
+  if (!isApexError(error) || !error.message.includes(path)) return error;
+  const named = error.message.startsWith(path) ? `The upload${error.message.slice(path.length)}` : error.message;
+  const message = named.replaceAll(path, "the upload");
+  const details = { ...error.details };
+  delete details.path;
+  return new ApexError(error.code, message, { cause: error, retryable: error.retryable, details });
+}
+
 export async function usageRoutes(fastify: FastifyInstance, options: UsageRoutesOptions): Promise<void> {
   const uploads = join(options.dataDir, UPLOAD_DIR);
+  const slots = new UploadSlots(options.maxConcurrentUploads);
+  // Temp files of a server killed mid-upload: nobody will read them again.
+  const swept = await sweepUploads(uploads);
+  if (swept > 0) fastify.log.info({ files: swept }, "removed temp uploads left by a previous run");
   // The body stays an unread stream (any content type): the handler spools it, so no parser buffers it whole.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
@@ -140,16 +207,29 @@ export async function usageRoutes(fastify: FastifyInstance, options: UsageRoutes
       const { format, corpus, model, feature, provider } = request.query;
       await mkdir(uploads, { recursive: true });
       const path = join(uploads, `${randomUUID()}.upload`);
+      const release = slots.take(user.id);
+      if (release === undefined) {
+        return sendError(reply.header("retry-after", String(UPLOAD_RETRY_AFTER_SECONDS)).header("connection", "close"), 429, slots.refusal());
+      }
       try {
-        const received = await spool(request.raw, path, limit);
-        const reader = await openUsageReader(path, { format, model, feature, provider });
-        const summary = await ingestForOwner(options, reader, user.id, corpus);
+        const received = await spool(request.raw, path, limit, options.bodyRate);
+        // The body is in: the ingest's own timeout bounds the wait now, not the idle-connection timeout.
+        request.raw.socket.setTimeout(0);
+        const bounds = options.ingestBounds;
+        const summary = await runIngestJob(reply.raw, bounds.timeoutMs, async (signal) => {
+          const reader = await openUsageReaderInWorker(path, { format, model, feature, provider, ...boundedRead(bounds) }, { signal });
+          return ingestForOwner(options, reader, user.id, corpus);
+        });
         return { corpus, received_bytes: received, ...summary } satisfies UsageUpload;
-      } catch (error) {
+      } catch (thrown) {
+        const error = aboutTheUpload(thrown, path);
         if (isApexError(error) && error.code === ErrorCode.UPLOAD_TOO_LARGE) return sendError(reply.header("connection", "close"), 413, error);
         if (isApexError(error) && DATA_ERRORS.includes(error.code)) return sendError(reply, 422, error);
+        // The client went away (nginx's "client closed request"): nobody reads this answer, and it is no server error.
+        if (isApexError(error) && error.code === ErrorCode.CANCELLED) return sendError(reply, 499, error);
         throw error;
       } finally {
+        release();
         await rm(path, { force: true });
       }
     },
@@ -172,7 +252,7 @@ export async function usageRoutes(fastify: FastifyInstance, options: UsageRoutes
         unpriced_calls: totals.unpriced_calls,
         period: totals.period,
         models: models.map((m) => ({ model: m.key, records: m.records, calls: m.calls, cost_usd: m.cost_usd, unpriced_calls: m.unpriced_calls })),
-        corpora,
+        corpora: await withStatus(options.ingests, user.id, corpora),
       };
     },
   );

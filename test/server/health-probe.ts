@@ -64,3 +64,14 @@ export async function probeWhile<T>(url: string, work: () => Promise<T>): Promis
     },
   };
 }
+
+/**
+ * CPU this process (every thread of it: the server's workers too) spends over `ms` of wall time, as a share of one
+ * core: work that should have stopped shows as a share near 1 where stopped work shows near 0.
+ */
+export async function cpuShare(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / ms;
+}

@@ -3,13 +3,18 @@ import { describe, expect, it } from "vitest";
 import { csvRecords } from "./csv-rows.ts";
 import type { SourceEntry } from "./source-entry.ts";
 
-async function read(chunks: string[]): Promise<SourceEntry[]> {
+async function read(chunks: Iterable<string>, maxChars?: number): Promise<SourceEntry[]> {
   const out: SourceEntry[] = [];
   async function* source() {
     yield* chunks;
   }
-  for await (const entry of csvRecords(source())) out.push(entry);
+  for await (const entry of csvRecords(source(), maxChars)) out.push(entry);
   return out;
+}
+
+/** `text` in chunks of `size` characters, as a gzip stream decodes (16 KiB at a time). */
+function* chunksOf(text: string, size = 16 * 1024): Generator<string> {
+  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
 }
 
 const TEXT =
@@ -32,6 +37,36 @@ describe("csv rows", () => {
     for (let cut = 1; cut < TEXT.length; cut++) {
       expect(await read([TEXT.slice(0, cut), TEXT.slice(cut)])).toEqual(expected);
     }
+  });
+
+  it("reads a row cut into hundreds of chunks in one pass (the open row is never parsed again)", async () => {
+    // Issue 13: each chunk re-parsed the open row from its start, so a long quoted field cost quadratic time
+    // (this 6 MiB row took minutes; one pass takes a fraction of a second).
+    const quotes = 3 * 1024 * 1024;
+    const text = `a,b\n"${'""'.repeat(quotes)}",x\n1,2\n`;
+    const entries = await read(chunksOf(text));
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toEqual({ line: 2, item: { a: '"'.repeat(quotes), b: "x" } });
+    expect(entries[1]).toEqual({ line: 3, item: { a: "1", b: "2" } });
+  });
+
+  it("reports a row longer than the bound with its line and goes on at the next line end", async () => {
+    const text = `a,b\n1,2\n"${"x".repeat(5_000)}\n3,4\n5,"${"y".repeat(5_000)}"\n6,7\n`;
+    const expected = [
+      { line: 2, item: { a: "1", b: "2" } },
+      { line: 3, error: "entry longer than 1000 characters; skipped" },
+      { line: 4, item: { a: "3", b: "4" } },
+      { line: 5, error: "entry longer than 1000 characters; skipped" },
+      { line: 6, item: { a: "6", b: "7" } },
+    ];
+    expect(await read([text], 1_000)).toEqual(expected);
+    expect(await read(chunksOf(text, 7), 1_000)).toEqual(expected);
+  });
+
+  it("skips an unclosed quote that runs to the end of a large input in linear time", async () => {
+    // The issue's bomb, scaled: a quote opened on line 2 and never closed, then megabytes of doubled quotes.
+    const text = `a,b\n"${'""'.repeat(6 * 1024 * 1024)},x\n`;
+    expect(await read(chunksOf(text), 1024 * 1024)).toEqual([{ line: 2, error: "entry longer than 1048576 characters; skipped" }]);
   });
 
   it("reports a row with the wrong number of fields and goes on; strips a BOM from the header", async () => {

@@ -58,6 +58,34 @@ describe("json values", () => {
   });
 });
 
+describe("json values past the longest entry", () => {
+  const long = `{"b":"${"x".repeat(5_000)}"}`;
+  const inChunks = (text: string, size: number) => chunks(Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size)));
+
+  it("rejects a JSON line longer than the bound with its number and reads the next one, wherever the chunks fall", async () => {
+    const text = `{"a":1}\n${long}\n{"c":3}\n${long}`;
+    const expected = [
+      { line: 1, item: { a: 1 } },
+      { line: 2, error: "entry longer than 1000 characters; skipped" },
+      { line: 3, item: { c: 3 } },
+      { line: 4, error: "entry longer than 1000 characters; skipped" },
+    ];
+    expect(await collect(jsonLines(chunks([text]), 1_000))).toEqual(expected);
+    expect(await collect(jsonLines(inChunks(text, 64), 1_000))).toEqual(expected);
+  });
+
+  it("rejects an array element longer than the bound and reads the next one", async () => {
+    const text = `[\n{"a":1},\n${long},\n{"c":3}\n]\n`;
+    const expected = [
+      { line: 2, item: { a: 1 } },
+      { line: 3, error: "entry longer than 1000 characters; skipped" },
+      { line: 4, item: { c: 3 } },
+    ];
+    expect(await collect(jsonValues(chunks([text]), 1_000))).toEqual(expected);
+    expect(await collect(jsonValues(inChunks(text, 64), 1_000))).toEqual(expected);
+  });
+});
+
 describe("json values (property)", () => {
   it("streams the elements of any JSON array, pretty-printed or not, whatever the chunk boundaries", async () => {
     const element = fc.jsonValue({ maxDepth: 3 });

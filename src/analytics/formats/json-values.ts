@@ -4,49 +4,6 @@ import { MAX_ENTRY_CHARS, tooLong, type SourceEntry } from "./source-entry.ts";
 // Documents: a top-level array (each element is an entry) or one or more pretty-printed values in a row; split by
 // tracking string and bracket depth, so no more than one element is ever held in memory.
 
-function parse(text: string, line: number): SourceEntry {
-  try {
-    return { line, item: JSON.parse(text) as unknown };
-  } catch (error) {
-    return { line, error: `invalid JSON: ${(error as Error).message}` };
-  }
-}
-
-export async function* jsonLines(chunks: AsyncIterable<string>): AsyncGenerator<SourceEntry> {
-  let pending = "";
-  let line = 0;
-  let skipping = false;
-  const finish = (text: string): SourceEntry | undefined => {
-    line += 1;
-    if (skipping) {
-      skipping = false;
-      return tooLong(line);
-    }
-    const trimmed = text.trim();
-    return trimmed === "" ? undefined : parse(trimmed, line);
-  };
-  for await (const chunk of chunks) {
-    let start = 0;
-    let newline = chunk.indexOf("\n");
-    while (newline !== -1) {
-      const entry = finish(pending + chunk.slice(start, newline));
-      pending = "";
-      if (entry !== undefined) yield entry;
-      start = newline + 1;
-      newline = chunk.indexOf("\n", start);
-    }
-    if (!skipping) pending += chunk.slice(start);
-    if (pending.length > MAX_ENTRY_CHARS) {
-      pending = "";
-      skipping = true;
-    }
-  }
-  if (pending !== "" || skipping) {
-    const entry = finish(pending);
-    if (entry !== undefined) yield entry;
-  }
-}
-
 const QUOTE = 34;
 const BACKSLASH = 92;
 const NEWLINE = 10;
@@ -60,8 +17,61 @@ function isSpace(code: number): boolean {
   return code === 32 || code === 9 || code === 10 || code === 13;
 }
 
+function parse(text: string, line: number): SourceEntry {
+  try {
+    return { line, item: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { line, error: `invalid JSON: ${(error as Error).message}` };
+  }
+}
+
+export async function* jsonLines(chunks: AsyncIterable<string>, maxChars = MAX_ENTRY_CHARS): AsyncGenerator<SourceEntry> {
+  let pending = "";
+  let line = 0;
+  let skipping = false;
+  const finish = (text: string): SourceEntry | undefined => {
+    line += 1;
+    if (skipping) {
+      skipping = false;
+      return tooLong(line, maxChars);
+    }
+    const trimmed = text.trim();
+    return trimmed === "" ? undefined : parse(trimmed, line);
+  };
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (;;) {
+      // Blank lines between entries are passed over a character at a time: a file of them costs no work per line.
+      if (pending === "" && !skipping) {
+        for (; start < chunk.length; start++) {
+          const c = chunk.charCodeAt(start);
+          if (c === NEWLINE) line += 1;
+          else if (!isSpace(c)) break;
+        }
+      }
+      const newline = chunk.indexOf("\n", start);
+      if (newline === -1) break;
+      // A line is too long by its own length, wherever the chunks fell.
+      if (pending.length + newline - start > maxChars) skipping = true;
+      const entry = finish(skipping ? "" : pending + chunk.slice(start, newline));
+      pending = "";
+      if (entry !== undefined) yield entry;
+      start = newline + 1;
+    }
+    if (!skipping) pending += chunk.slice(start);
+    if (pending.length > maxChars) {
+      pending = "";
+      skipping = true;
+    }
+  }
+  if (pending !== "" || skipping) {
+    const entry = finish(pending);
+    if (entry !== undefined) yield entry;
+  }
+}
+
 /** Splits a JSON document into entries: the elements of a top-level array, else each top-level value. */
-export async function* jsonValues(chunks: AsyncIterable<string>): AsyncGenerator<SourceEntry> {
+export async function* jsonValues(chunks: AsyncIterable<string>, maxChars = MAX_ENTRY_CHARS): AsyncGenerator<SourceEntry> {
   let line = 1;
   let depth = 0; // bracket depth, counting the top-level array
   let base = -1; // depth at which values start: 1 inside a top-level array, 0 for concatenated values
@@ -76,8 +86,8 @@ export async function* jsonValues(chunks: AsyncIterable<string>): AsyncGenerator
     let from = 0; // start of the part of this chunk that belongs to the current value
     const out: SourceEntry[] = [];
     const endValue = (end: number) => {
-      const text = captured + chunk.slice(from, end);
-      out.push(skipping ? tooLong(startLine) : parse(text, startLine));
+      const long = skipping || captured.length + end - from > maxChars;
+      out.push(long ? tooLong(startLine, maxChars) : parse(captured + chunk.slice(from, end), startLine));
       captured = "";
       capturing = false;
       skipping = false;
@@ -124,7 +134,7 @@ export async function* jsonValues(chunks: AsyncIterable<string>): AsyncGenerator
     }
     if (capturing) {
       if (!skipping) captured += chunk.slice(from);
-      if (captured.length > MAX_ENTRY_CHARS) {
+      if (captured.length > maxChars) {
         captured = "";
         skipping = true;
       }
@@ -132,5 +142,5 @@ export async function* jsonValues(chunks: AsyncIterable<string>): AsyncGenerator
     yield* out;
   }
   // A value still open at the end is a truncated document (or a last scalar): parse says which.
-  if (capturing) yield skipping ? tooLong(startLine) : parse(captured, startLine);
+  if (capturing) yield skipping ? tooLong(startLine, maxChars) : parse(captured, startLine);
 }
