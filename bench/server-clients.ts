@@ -3,6 +3,7 @@
 // parent's orders over IPC. Arrival stamps use process.hrtime (CLOCK_MONOTONIC, one clock for all processes on Linux),
 // so they compare with the emit stamps the parent takes.
 import WebSocket from "ws";
+import { obeyParent, type FailedReply } from "./parent-orders.ts";
 import { ClientCommand, ControlFrame, TERMINAL_EVENTS, WS_BEARER_PREFIX, WS_SUBPROTOCOL } from "../src/protocol/names.ts";
 
 export type ClientOrder =
@@ -42,7 +43,7 @@ export type ClientReply =
   | ({ op: "pipelined"; runs: number; eventsPerRun: number; seconds: number } & Delivery)
   | { op: "resumed"; ms: number[] }
   | { op: "dropped" }
-  | { op: "failed"; message: string };
+  | FailedReply;
 
 type Frame = Record<string, unknown> & { type: string };
 type OnFrame = (frame: Frame, at: number) => void;
@@ -335,11 +336,4 @@ async function obey(order: ClientOrder): Promise<ClientReply> {
   }
 }
 
-// The parent gone (finished, failed or killed), nothing is left to measure.
-process.on("disconnect", () => process.exit(0));
-process.on("message", (order: ClientOrder) => {
-  void obey(order).then(
-    (reply) => process.send?.(reply),
-    (error: unknown) => process.send?.({ op: "failed", message: error instanceof Error ? error.message : String(error) }),
-  );
-});
+obeyParent(obey);

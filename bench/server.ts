@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { execFileSync, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -24,6 +24,7 @@ import { loadServerConfig } from "../src/server/config.ts";
 import { storeTargets, type StoreTarget } from "../src/store/disposable-database.ts";
 import { RunRepository } from "../src/store/runs.ts";
 import { ThreadRepository } from "../src/store/threads.ts";
+import { writeReadmeSection } from "./readme-section.ts";
 import type { ClientOrder, ClientReply, Delivery } from "./server-clients.ts";
 
 function arg(name: string, fallback: number): number {
@@ -50,11 +51,10 @@ const DEADLINE_MS = 20 * 60_000;
 const SERVER_ENV = {
   [EnvVar.LOG_LEVEL]: "error",
   [EnvVar.RATE_LIMIT_PER_MINUTE]: "1000000",
+  // Thousands of sockets over a few users: far past the per-user socket cap of a real deployment.
+  [EnvVar.MAX_SOCKETS_PER_USER]: "1000000",
   [EnvVar.MAX_CONCURRENT_RUNS]: String(Math.max(2, PIPELINE_RUNS_PER_USER)),
 };
-const README = join(import.meta.dirname, "README.md");
-const START = "<!-- server:start -->";
-const END = "<!-- server:end -->";
 const QUESTION = "Where can I cut my LLM costs?";
 const PASSWORD = "bench-password-1";
 /** A streamed report chunk of a realistic size (the frame is ~560 bytes). */
@@ -332,13 +332,7 @@ try {
     ...resumed,
   ].join("\n");
   log(`\n${section}`);
-  if (WRITE_README) {
-    const readme = await readFile(README, "utf8");
-    const [head, rest] = readme.split(START);
-    const tail = rest?.split(END)[1];
-    if (head === undefined || tail === undefined) throw new Error(`bench/README.md has no ${START} … ${END} markers`);
-    await writeFile(README, `${head}${START}\n${section}\n${END}${tail}`);
-  }
+  if (WRITE_README) await writeReadmeSection("server", section);
 } finally {
   clients.exit();
 }

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { PricedUsageRecord } from "./record.ts";
+import { abortReason } from "./query-parts.ts";
 import { postgresDialect } from "./sql-dialect.ts";
 import type { InsertResult, UsageStore } from "./store.ts";
 import { USAGE_COLUMNS, USAGE_TABLE_DDL, usageQueries, usageRow, type SqlRunner, type SqlValue } from "./usage-queries.ts";
@@ -8,6 +9,7 @@ import { ErrorCode } from "../protocol/names.ts";
 
 // The server usage store on PostgreSQL. Writes send one array per column and unnest them server side, so a statement
 // carries 36 parameters whatever the batch size (the 65,535-parameter limit of multi-row VALUES never applies).
+// A query whose signal aborts is cancelled in the server (pg_cancel_backend of its backend), not only abandoned.
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const BATCH_ROWS = 10_000;
@@ -64,7 +66,7 @@ async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
   }
 }
 
-export async function openPostgresUsageStore(databaseUrl: string, schema: string): Promise<UsageStore> {
+export async function openPostgresUsageStore(databaseUrl: string, schema: string, poolSize: number): Promise<UsageStore> {
   if (!SCHEMA_NAME.test(schema)) {
     throw new ApexError(
       ErrorCode.INVALID_CONFIG,
@@ -72,7 +74,7 @@ export async function openPostgresUsageStore(databaseUrl: string, schema: string
     );
   }
   // UTC sessions: a date-only scope bound then means midnight UTC, as on DuckDB.
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: `-c search_path=${schema} -c TimeZone=UTC` });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, options: `-c search_path=${schema} -c TimeZone=UTC` });
   // An idle client that loses its server emits 'error' on the pool; without a listener the process would exit.
   pool.on("error", () => undefined);
   try {
@@ -83,17 +85,54 @@ export async function openPostgresUsageStore(databaseUrl: string, schema: string
   }
 
   let closed = false;
-  async function query(sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult> {
-    if (closed) throw new ApexError(ErrorCode.DATABASE_UNAVAILABLE, "The usage store is closed; open it again.");
+  /** Cancels the statement running on backend `pid`, from a connection of its own (the pool may be full). */
+  async function cancelBackend(pid: number): Promise<void> {
+    const canceller = new pg.Client({ connectionString: databaseUrl });
+    canceller.on("error", () => undefined);
     try {
-      return await pool.query(sql, params as unknown[]);
+      await canceller.connect();
+      await canceller.query("SELECT pg_cancel_backend($1)", [pid]);
+    } finally {
+      await canceller.end().catch(() => undefined);
+    }
+  }
+  async function query(sql: string, params: readonly SqlValue[], signal?: AbortSignal): Promise<pg.QueryResult> {
+    if (closed) throw new ApexError(ErrorCode.DATABASE_UNAVAILABLE, "The usage store is closed; open it again.");
+    if (signal === undefined) {
+      try {
+        return await pool.query(sql, params as unknown[]);
+      } catch (cause) {
+        throw failure("A usage query failed in PostgreSQL", cause);
+      }
+    }
+    if (signal.aborted) throw abortReason(signal);
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
     } catch (cause) {
       throw failure("A usage query failed in PostgreSQL", cause);
+    }
+    let cancelling: Promise<void> | undefined;
+    const pid = (client as unknown as { processID: number | null }).processID;
+    const cancel = () => {
+      if (pid !== null) cancelling = cancelBackend(pid).catch(() => undefined);
+    };
+    signal.addEventListener("abort", cancel, { once: true });
+    try {
+      return await client.query(sql, params as unknown[]);
+    } catch (cause) {
+      if (signal.aborted) throw abortReason(signal);
+      throw failure("A usage query failed in PostgreSQL", cause);
+    } finally {
+      signal.removeEventListener("abort", cancel);
+      // The backend goes back to the pool only once a cancel in flight is over: it must not stop the next query.
+      await cancelling;
+      client.release();
     }
   }
   const runner: SqlRunner = {
     dialect: postgresDialect,
-    all: async (sql, params) => (await query(sql, params)).rows as Record<string, unknown>[],
+    all: async (sql, params, signal) => (await query(sql, params, signal)).rows as Record<string, unknown>[],
     run: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
   };
 

@@ -40,6 +40,12 @@ export const ClientCommandSchema = z.discriminatedUnion("type", [
 ]);
 export type ClientCommandFrame = z.infer<typeof ClientCommandSchema>;
 
+/**
+ * A run's place in its node's admission queue: 1 = next to start; 0 = not waiting (the run started at once). The ack of
+ * `user_message` carries it as `queue_position`, and `run_queued` each time it changes.
+ */
+export const QueuePositionSchema = z.number().int().nonnegative();
+
 export const ControlFrameSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal(ControlFrame.WELCOME),
@@ -58,5 +64,7 @@ export const ControlFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal(ControlFrame.PONG), id: clientId }),
   z.object({ type: z.literal(ControlFrame.REPLAY_COMPLETE), run_id: id, through_seq: z.number().int().nonnegative() }),
   z.object({ type: z.literal(ControlFrame.RESYNC_REQUIRED), run_id: id }),
+  // Not a run event (no seq, not logged): run_started stays seq 1 of every run's log.
+  z.object({ type: z.literal(ControlFrame.RUN_QUEUED), run_id: id, position: QueuePositionSchema.refine((p) => p > 0, "a queued run is at place 1 or later") }),
 ]);
 export type ControlFrameMessage = z.infer<typeof ControlFrameSchema>;

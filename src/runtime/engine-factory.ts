@@ -1,6 +1,7 @@
 import { MAX_MESSAGE_CHARS } from "../protocol/commands.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { CancelledBy, ErrorCode, PIPELINE, type CancelledByName, type RoleName, type TierName } from "../protocol/names.ts";
+import { raceAbort } from "./abort.ts";
 import type { Agent } from "./agent.ts";
 import { UserExecutionContext } from "./context.ts";
 import { RunEmitter } from "./emitter.ts";
@@ -47,6 +48,11 @@ export interface RunRequest<S = unknown> {
   request: string;
   /** Services of this run only, over the factory's (e.g. prices pinned to the catalog version in force at its start). */
   services?: Partial<S>;
+  /**
+   * The run waits for this before it starts (its turn in the node's queue); it counts towards the per-user limit
+   * meanwhile. Cancelled while waiting, it starts at once to log `run_started` then `run_cancelled`.
+   */
+  startWhen?: Promise<unknown>;
 }
 
 export interface RunHandle {
@@ -89,7 +95,7 @@ export class ExecutionEngineFactory<S = unknown> {
 
   /**
    * Starts a run and returns at once with its handle; the run goes on in the background. Throws `too_many_runs` when the
-   * user already has the maximum of runs in flight, `invalid_request` for an empty or oversized request, and
+   * user already has the maximum of runs in flight (waiting ones included), `invalid_request` for an empty or oversized request, and
    * `invalid_context` for bad ids.
    */
   start(request: RunRequest<S>): RunHandle {
@@ -102,7 +108,7 @@ export class ExecutionEngineFactory<S = unknown> {
     if (inFlight >= this.#maxPerUser) {
       throw new ApexError(
         ErrorCode.TOO_MANY_RUNS,
-        `You already have ${inFlight} runs in progress (the limit is ${this.#maxPerUser}); wait for one to finish or cancel it.`,
+        `You already have ${inFlight} runs in progress or waiting (the limit is ${this.#maxPerUser}); wait for one to finish or cancel it.`,
         { retryable: true },
       );
     }
@@ -121,7 +127,7 @@ export class ExecutionEngineFactory<S = unknown> {
     const active: ActiveRun = { userId: context.userId, controller, cancelledBy: CancelledBy.USER, done: Promise.resolve() };
     this.#runs.set(context.runId, active);
     const services = request.services === undefined ? this.#options.services : { ...this.#options.services, ...request.services };
-    const done = this.#run(context, text, active, services).finally(() => {
+    const done = this.#run(context, text, active, services, request.startWhen).finally(() => {
       this.#runs.delete(context.runId);
     });
     active.done = done.catch(() => undefined);
@@ -139,7 +145,7 @@ export class ExecutionEngineFactory<S = unknown> {
     return true;
   }
 
-  /** The ids of `userId`'s runs in flight. */
+  /** The ids of `userId`'s runs in flight, waiting ones included. */
   activeRuns(userId: string): string[] {
     return [...this.#runs].filter(([, run]) => run.userId === userId).map(([runId]) => runId);
   }
@@ -152,7 +158,8 @@ export class ExecutionEngineFactory<S = unknown> {
   }
 
   // async: whatever building the engine throws becomes the run's rejection, never a throw out of start().
-  async #run(context: UserExecutionContext, request: string, active: ActiveRun, services: S): Promise<RunOutcome> {
+  async #run(context: UserExecutionContext, request: string, active: ActiveRun, services: S, startWhen?: Promise<unknown>): Promise<RunOutcome> {
+    if (startWhen !== undefined) await raceAbort(startWhen, context.signal).catch(() => undefined);
     const instrumentation = this.#options.instrumentation ?? NO_INSTRUMENTATION;
     return instrumentation.run({ runId: context.runId, threadId: context.threadId }, (traceId) =>
       this.#engine(context, request, active, services, instrumentation, traceId).run(),

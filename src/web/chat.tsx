@@ -77,7 +77,8 @@ export function Chat({ api, connection, status, runs, store, thread, hasData, on
     if (trimmed === "" || socket === null || sending) return;
     setSending(true);
     try {
-      const { runId, threadId: started } = await socket.ask(trimmed, threadId ?? undefined);
+      const { runId, threadId: started, queuePosition } = await socket.ask(trimmed, threadId ?? undefined);
+      if (queuePosition > 0) store.queued(runId, queuePosition);
       setMessages((list) => [...list, { id: -Date.now(), role: "user", content: trimmed, run_id: runId, created_at: new Date().toISOString() }]);
       setText("");
       if (thread !== null && thread.title === DEFAULT_TITLE && messages.length === 0) {

@@ -1,11 +1,12 @@
-import { ControlFrameSchema, type ClientCommandFrame, type ControlFrameMessage } from "../protocol/commands.ts";
+import { ControlFrameSchema, QueuePositionSchema, type ClientCommandFrame, type ControlFrameMessage } from "../protocol/commands.ts";
 import { ApexError } from "../protocol/errors.ts";
 import { RunEventSchema, type RunEvent } from "../protocol/events.ts";
 import { ClientCommand, ControlFrame, ErrorCode, RoutePath, WS_BEARER_PREFIX, WS_SUBPROTOCOL, type DecisionName } from "../protocol/names.ts";
 
 // The one socket of the UI: it connects with the token as subprotocol, reconnects with capped exponential backoff and
 // jitter, and on every (re)connect resubscribes each watched run from the seq its owner last applied, so no event is lost
-// or shown twice. A 1008 close (bad or expired token, abuse) ends it: reconnecting would only be refused again.
+// or shown twice. A 1008 close (bad or expired token, abuse) ends it: reconnecting would only be refused again. A 1013
+// close (the server cannot serve now: a store is unreachable, too many sockets) is retried, later than a network drop.
 
 /** A handler property checked bivariantly (as DOM handlers are), so the browser's richer event types fit. */
 type Handler<E> = { bivarianceHack(event: E): void }["bivarianceHack"] | null;
@@ -31,6 +32,8 @@ export interface ConnectionOptions {
   /** The last seq applied for a run: where a resubscribe starts. */
   lastSeq(runId: string): number;
   onEvent(event: RunEvent): void;
+  /** A watched run waits its turn on the server: its place in line (1 = next), until it starts. */
+  onQueued?(runId: string, position: number): void;
   onStatus?(status: ConnectionStatus): void;
   /** The server closed with 1008: the token is no longer accepted (or the client was shut out). */
   onRejected?(reason: string): void;
@@ -48,6 +51,9 @@ export interface Backoff {
 
 const DEFAULT_BACKOFF: Backoff = { baseMs: 500, capMs: 30_000, random: Math.random };
 const POLICY_VIOLATION = 1008;
+const TRY_AGAIN_LATER = 1013;
+/** After a 1013 the next attempt waits at least this step of the backoff (1–2 s with the defaults), not 0.25–0.5 s. */
+const TRY_LATER_MIN_ATTEMPT = 2;
 const NORMAL_CLOSURE = 1000;
 const OPEN = 1;
 const REPLY_TIMEOUT_MS = 15_000;
@@ -56,6 +62,17 @@ const REPLY_TIMEOUT_MS = 15_000;
 export function backoffDelay(attempt: number, backoff: Backoff = DEFAULT_BACKOFF): number {
   const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** attempt);
   return ceiling / 2 + (ceiling / 2) * backoff.random();
+}
+
+export type CloseOutcome = "sign_in_again" | "retry_later" | "reconnect";
+
+/**
+ * What a close from the server means for the UI. Only 1008 says the sign-in was refused; every other code (1011, 1013,
+ * 1001, a network drop's 1006) leaves the session alone and reconnects.
+ */
+export function closeOutcome(code: number): CloseOutcome {
+  if (code === POLICY_VIOLATION) return "sign_in_again";
+  return code === TRY_AGAIN_LATER ? "retry_later" : "reconnect";
 }
 
 /** The /ws URL next to an http(s) origin. */
@@ -123,12 +140,16 @@ export class Connection {
     if (this.#sendNow({ type: ClientCommand.SUBSCRIBE, run_id: runId, after_seq: after })) this.#asked.set(runId, after);
   }
 
-  /** Sends a user message; the server subscribes this socket to the new run, which is watched from here on. */
-  async ask(text: string, threadId?: string): Promise<{ runId: string; threadId: string }> {
+  /**
+   * Sends a user message; the server subscribes this socket to the new run, which is watched from here on. The run's
+   * place in the server's queue is 0 when it started at once.
+   */
+  async ask(text: string, threadId?: string): Promise<{ runId: string; threadId: string; queuePosition: number }> {
     const ack = await this.#request({ type: ClientCommand.USER_MESSAGE, text, ...(threadId === undefined ? {} : { thread_id: threadId }) });
     const runId = String(ack.run_id);
     this.#watched.add(runId);
-    return { runId, threadId: String(ack.thread_id) };
+    const place = QueuePositionSchema.safeParse(ack.queue_position);
+    return { runId, threadId: String(ack.thread_id), queuePosition: place.success ? place.data : 0 };
   }
 
   /**
@@ -167,11 +188,13 @@ export class Connection {
       this.#socket = null;
       this.#failPending(new ApexError(ErrorCode.INTERNAL, "The connection to the server was lost; the request may not have been received. Try again."));
       if (this.#stopped) return;
-      if (event.code === POLICY_VIOLATION) {
+      const outcome = closeOutcome(event.code);
+      if (outcome === "sign_in_again") {
         this.#stop("closed");
         this.#options.onRejected?.(event.reason);
         return;
       }
+      if (outcome === "retry_later") this.#attempt = Math.max(this.#attempt, TRY_LATER_MIN_ATTEMPT);
       this.#schedule();
     };
   }
@@ -210,6 +233,9 @@ export class Connection {
         this.#setStatus("open");
         this.#asked.clear();
         for (const runId of this.#watched) this.resubscribe(runId);
+        break;
+      case ControlFrame.RUN_QUEUED:
+        if (this.#watched.has(frame.run_id)) this.#options.onQueued?.(frame.run_id, frame.position);
         break;
       case ControlFrame.RESYNC_REQUIRED:
         // the server dropped live frames for the run until it is asked again, even from a seq asked before

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { AgentName, ErrorCode } from "../protocol/names.ts";
 import { ApprovalPrompt, type Respond } from "./approval-prompt.tsx";
 import { ReportView } from "./report-view.tsx";
-import type { AgentStep, RunView, ToolCall } from "./run-state.ts";
+import { queueLabel, type AgentStep, type RunView, type ToolCall } from "./run-state.ts";
 
 // The live card of one run, drawn only from its protocol events: the pipeline with the current agent highlighted, the
 // agent's current thought, the tool calls, errors where they happened, and once the run is over a one-line summary
@@ -92,6 +92,22 @@ interface RunCardProps {
 
 export function RunCard({ run, onStop, onRespond }: RunCardProps) {
   const [expanded, setExpanded] = useState(false);
+  if (run !== undefined && run.lastSeq === 0 && run.queuePosition !== null) {
+    // Waiting its turn on the server: the place in line, until run_started.
+    return (
+      <div className="run-card" data-testid="run-card" data-state="queued" data-run-id={run.runId}>
+        <header className="run-head">
+          <span className="pill pill-queued">Queued</span>
+          <span className="muted small" data-testid="run-queue-position" data-position={run.queuePosition}>
+            {queueLabel(run.queuePosition)}
+          </span>
+          <button className="link danger-link" onClick={onStop}>
+            Stop
+          </button>
+        </header>
+      </div>
+    );
+  }
   if (run === undefined || run.lastSeq === 0) {
     return (
       <div className="run-card" data-testid="run-card" data-state="starting">

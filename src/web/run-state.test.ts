@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RunEventSchema, type RunEvent } from "../protocol/events.ts";
 import { AgentName, CancelledBy, Decision, ErrorCode, EventType, InterruptKind, PROTOCOL_VERSION, ToolName } from "../protocol/names.ts";
-import { applyEvent, applyEvents, emptyRun, questionState, withDecision } from "./run-state.ts";
+import { applyEvent, applyEvents, emptyRun, queueLabel, questionState, withDecision, withQueuePosition } from "./run-state.ts";
 
 const RUN = "run-1";
 let next = 0;
@@ -108,6 +108,27 @@ describe("the run state reducer", () => {
     expect(run.status).toBe("cancelled");
     expect(run.cancelledAt).toBe(AgentName.TRIAGE);
     expect(run.steps.map((s) => s.state)).toEqual(["failed", "skipped", "skipped"]);
+  });
+});
+
+describe("a run waiting its turn in the server's queue", () => {
+  it("shows its place from the ack, then each run_queued, until run_started", () => {
+    let run = withQueuePosition(emptyRun(RUN), 13);
+    expect(run.queuePosition).toBe(13);
+    expect(queueLabel(13)).toBe("Queued — 12 analyses ahead of you");
+    run = withQueuePosition(run, 2);
+    expect(queueLabel(run.queuePosition ?? 0)).toBe("Queued — 1 analysis ahead of you");
+    run = withQueuePosition(run, 1);
+    expect(queueLabel(run.queuePosition ?? 0)).toBe("Queued — you are next");
+    run = applyEvent(run, started).run;
+    expect(run.queuePosition).toBeNull();
+    expect(run.request).toBe("Where can I cut costs?");
+  });
+
+  it("ignores a place that arrives after the run started, and a run that never waited", () => {
+    const running = applyEvent(emptyRun(RUN), started).run;
+    expect(withQueuePosition(running, 4)).toBe(running);
+    expect(withQueuePosition(emptyRun(RUN), 0).queuePosition).toBeNull();
   });
 });
 

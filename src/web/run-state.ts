@@ -67,6 +67,8 @@ export interface RunView {
   question: RunQuestion | null;
   /** Every applied event, in seq order: what the run's log holds up to `lastSeq`. */
   events: RunEvent[];
+  /** Its place in the server's queue while it waits to start (1 = next); null once started or when it never waited. */
+  queuePosition: number | null;
 }
 
 export type ApplyOutcome = "applied" | "duplicate" | "gap";
@@ -89,6 +91,7 @@ export function emptyRun(runId: string, threadId: string | null = null): RunView
     cancelledAt: null,
     question: null,
     events: [],
+    queuePosition: null,
   };
 }
 
@@ -131,6 +134,23 @@ export function questionState(question: RunQuestion, now: number): QuestionState
   const settled = question.closedAt === null ? now : Date.parse(question.closedAt);
   if (settled >= deadline) return "expired";
   return question.closedAt === null ? "open" : "answered";
+}
+
+/**
+ * The run's place in the server's queue (the ack's `queue_position`, then each `run_queued`): kept only until the run
+ * starts, so a late frame never shows a started run as waiting. 0 means it did not wait.
+ */
+export function withQueuePosition(run: RunView, position: number): RunView {
+  if (run.lastSeq > 0) return run;
+  const queuePosition = position > 0 ? position : null;
+  return queuePosition === run.queuePosition ? run : { ...run, queuePosition };
+}
+
+/** How the card says where a waiting run stands. */
+export function queueLabel(position: number): string {
+  const ahead = position - 1;
+  if (ahead === 0) return "Queued — you are next";
+  return `Queued — ${ahead} ${ahead === 1 ? "analysis" : "analyses"} ahead of you`;
 }
 
 /** The run with the decision this page sent for its question (ignored when the run has since asked another). */
@@ -176,6 +196,7 @@ function reduce(run: RunView, event: RunEvent): RunView {
     case EventType.RUN_STARTED:
       return {
         ...run,
+        queuePosition: null,
         request: event.data.request,
         steps: event.data.pipeline.map((agent) => ({ agent, state: "pending", durationMs: null, summary: null })),
       };

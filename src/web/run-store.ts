@@ -1,5 +1,5 @@
 import type { RunEvent } from "../protocol/events.ts";
-import { applyEvent, applyEvents, emptyRun, isTerminal, withDecision, type ApplyOutcome, type RunView } from "./run-state.ts";
+import { applyEvent, applyEvents, emptyRun, isTerminal, withDecision, withQueuePosition, type ApplyOutcome, type RunView } from "./run-state.ts";
 
 // Every run the UI follows, by id, fed by the socket and by the REST log of older runs. It owns the last applied seq of
 // each run (what a resubscribe starts from) and reports a gap to whoever can repair it. React reads it through
@@ -44,6 +44,13 @@ export class RunStore {
     const { run } = applyEvents(this.#runs.get(runId) ?? emptyRun(runId), events);
     this.#set(run);
     return run;
+  }
+
+  /** The run's place in the server's queue (from the ack of the message, then `run_queued`). */
+  queued(runId: string, position: number): void {
+    const run = this.#runs.get(runId) ?? emptyRun(runId);
+    const next = withQueuePosition(run, position);
+    if (next !== run || !this.#runs.has(runId)) this.#set(next);
   }
 
   /** Records the decision this page sent for the run's question, so its card shows it (the events do not say). */

@@ -61,6 +61,7 @@ export function Workspace({ api, session, onSignOut }: WorkspaceProps) {
       socket: WebSocket,
       lastSeq: (runId) => store.lastSeq(runId),
       onEvent: (event) => store.receive(event),
+      onQueued: (runId, position) => store.queued(runId, position),
       onStatus: setStatus,
       onRejected: (reason) => onSignOut(`The server closed the connection${reason === "" ? "" : ` (${reason})`}. Sign in again to continue.`),
     });
