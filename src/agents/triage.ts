@@ -12,6 +12,7 @@ import { Intent, INTENTS, type IntentName } from "./intent.ts";
 import { readAdminCommand } from "./admin-request.ts";
 import { readStructured } from "./llm-fallback.ts";
 import { MetadataKey } from "./metadata-keys.ts";
+import { plural } from "./money.ts";
 import { EMPTY_VOCABULARY, readRequest, type RequestReading, type Vocabulary } from "./request-reading.ts";
 import { resolveTimeRange } from "./time-range.ts";
 
@@ -125,6 +126,15 @@ async function describeReading(input: AgentInput<ApexServices>, reading: Request
   if (entities.budget.target_monthly_usd !== undefined) await input.think(`Your target: spend at most $${entities.budget.target_monthly_usd} a month.`);
 }
 
+/** The report's data-quality warning for each dataset in scope whose last upload stopped early. */
+function partialWarnings(corpora: readonly CorpusSummary[], scoped: string | undefined): string[] {
+  return corpora.flatMap((c) =>
+    c.partial == null || (scoped !== undefined && c.corpus !== scoped)
+      ? []
+      : [`The dataset "${c.corpus}" is partial: its last upload stopped early (${c.partial.reason}) and kept ${plural(c.partial.records_kept, "record")}, so these figures may miss the rest of that file; upload it again to complete the dataset.`],
+  );
+}
+
 export const triageAgent: Agent<ApexServices> = {
   name: AgentName.TRIAGE,
   description: "Reading your request: what you want to know, about which period, models and features, and whether there is data to answer from.",
@@ -157,6 +167,7 @@ export const triageAgent: Agent<ApexServices> = {
       classified_by: llmReading === null ? "rules" : input.services.llm.name,
     };
     input.metadata.storeResult(MetadataKey.TRIAGE, result);
+    for (const warning of partialWarnings(corpora, result.scope.corpus)) input.metadata.appendToList(MetadataKey.WARNINGS, warning);
     return { summary: `Read as ${reading.intent} over ${Object.keys(result.scope).length === 0 ? "all your data" : "the scope you named"}.` };
   },
 };

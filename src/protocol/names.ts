@@ -57,6 +57,8 @@ export const ControlFrame = {
   PONG: "pong",
   REPLAY_COMPLETE: "replay_complete",
   RESYNC_REQUIRED: "resync_required",
+  /** A run waits in this node's admission queue: its place in line (docs/protocol.md). */
+  RUN_QUEUED: "run_queued",
 } as const;
 export type ControlFrameName = (typeof ControlFrame)[keyof typeof ControlFrame];
 
@@ -72,9 +74,13 @@ export const ErrorCode = {
   QUOTA_EXCEEDED: "quota_exceeded",
   LAST_ADMIN: "last_admin",
   TOO_MANY_RUNS: "too_many_runs",
+  /** The node's queue of runs waiting to start is full. */
+  SERVER_BUSY: "server_busy",
   EMAIL_TAKEN: "email_taken",
+  WEAK_PASSWORD: "weak_password",
   THREAD_BUSY: "thread_busy",
   UPLOAD_TOO_LARGE: "upload_too_large",
+  UPLOAD_TOO_SLOW: "upload_too_slow",
   CORPUS_EXISTS: "corpus_exists",
   // wire protocol
   INVALID_JSON: "invalid_json",
@@ -110,6 +116,10 @@ export const ErrorCode = {
   FILE_NOT_FOUND: "file_not_found",
   CORRUPT_FILE: "corrupt_file",
   NO_USAGE_DATA: "no_usage_data",
+  /** A file given up early: almost every entry read so far was rejected. */
+  TOO_MANY_REJECTIONS: "too_many_rejections",
+  /** An ingest job ran past its time bound (APEX_INGEST_TIMEOUT_MS). */
+  INGEST_TIMEOUT: "ingest_timeout",
   UNPRICED_MODEL: "unpriced_model",
   // configuration and services
   INVALID_CONFIG: "invalid_config",
@@ -134,6 +144,10 @@ export const EnvVar = {
   ADMIN_EMAIL: "APEX_ADMIN_EMAIL",
   ADMIN_PASSWORD: "APEX_ADMIN_PASSWORD",
   MAX_CONCURRENT_RUNS: "APEX_MAX_CONCURRENT_RUNS",
+  MAX_RUNS_IN_FLIGHT: "APEX_MAX_RUNS_IN_FLIGHT",
+  MAX_QUEUED_RUNS: "APEX_MAX_QUEUED_RUNS",
+  USAGE_POOL_SIZE: "APEX_USAGE_POOL_SIZE",
+  USAGE_MEMORY_LIMIT_MB: "APEX_USAGE_MEMORY_LIMIT_MB",
   LLM_PROVIDER: "APEX_LLM_PROVIDER",
   LLM_BASE_URL: "APEX_LLM_BASE_URL",
   LLM_API_KEY: "APEX_LLM_API_KEY",
@@ -145,6 +159,10 @@ export const EnvVar = {
   SOCKET_BYTE_BUDGET: "APEX_SOCKET_BYTE_BUDGET",
   RATE_LIMIT_PER_MINUTE: "APEX_RATE_LIMIT_PER_MINUTE",
   UPLOAD_LIMIT_BYTES: "APEX_UPLOAD_LIMIT_BYTES",
+  MAX_CONCURRENT_UPLOADS: "APEX_MAX_CONCURRENT_UPLOADS",
+  UPLOAD_INFLATED_LIMIT_BYTES: "APEX_UPLOAD_INFLATED_LIMIT_BYTES",
+  INGEST_MAX_LINE_BYTES: "APEX_INGEST_MAX_LINE_BYTES",
+  INGEST_TIMEOUT_MS: "APEX_INGEST_TIMEOUT_MS",
   NODE_ID: "APEX_NODE_ID",
   LEASE_MS: "APEX_LEASE_MS",
   LEASE_RENEW_MS: "APEX_LEASE_RENEW_MS",
@@ -152,6 +170,7 @@ export const EnvVar = {
   SHUTDOWN_DEADLINE_MS: "APEX_SHUTDOWN_DEADLINE_MS",
   WEB_DIR: "APEX_WEB_DIR",
   APPROVAL_TTL_MS: "APEX_APPROVAL_TTL_MS",
+  DATABASE_RETRY_MS: "APEX_DATABASE_RETRY_MS",
   QUOTA_FREE_RUNS_PER_HOUR: "APEX_QUOTA_FREE_RUNS_PER_HOUR",
   QUOTA_FREE_RECORDS_PER_DAY: "APEX_QUOTA_FREE_RECORDS_PER_DAY",
   QUOTA_PRO_RUNS_PER_HOUR: "APEX_QUOTA_PRO_RUNS_PER_HOUR",
@@ -161,6 +180,14 @@ export const EnvVar = {
   RUN_RETENTION_DAYS: "APEX_RUN_RETENTION_DAYS",
   USAGE_RETENTION_DAYS: "APEX_USAGE_RETENTION_DAYS",
   RETENTION_INTERVAL_MS: "APEX_RETENTION_INTERVAL_MS",
+  REQUEST_TIMEOUT_MS: "APEX_REQUEST_TIMEOUT_MS",
+  HEADERS_TIMEOUT_MS: "APEX_HEADERS_TIMEOUT_MS",
+  CONNECTION_TIMEOUT_MS: "APEX_CONNECTION_TIMEOUT_MS",
+  UPLOAD_MIN_RATE_BYTES: "APEX_UPLOAD_MIN_RATE_BYTES",
+  UPLOAD_RATE_WINDOW_MS: "APEX_UPLOAD_RATE_WINDOW_MS",
+  HSTS_MAX_AGE_SECONDS: "APEX_HSTS_MAX_AGE_SECONDS",
+  MAX_SOCKETS_PER_USER: "APEX_MAX_SOCKETS_PER_USER",
+  TRUST_PROXY: "APEX_TRUST_PROXY",
 } as const;
 export type EnvVarName = (typeof EnvVar)[keyof typeof EnvVar];
 

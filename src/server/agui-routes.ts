@@ -3,7 +3,7 @@ import { RunAgentInputSchema } from "@ag-ui/core/schemas";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Bus } from "../bus/bus.ts";
 import { MAX_MESSAGE_CHARS } from "../protocol/commands.ts";
-import { ApexError } from "../protocol/errors.ts";
+import { ApexError, toApexError } from "../protocol/errors.ts";
 import type { RunEvent } from "../protocol/events.ts";
 import { ErrorCode, EventType, RoutePath } from "../protocol/names.ts";
 import type { Report } from "../protocol/report.ts";
@@ -21,7 +21,7 @@ import type { RunLauncher } from "./run-launcher.ts";
 // `GET /agui/runs/:run_id` resumes that stream after Last-Event-ID (or ?after_seq=). Both end after the terminal event;
 // a client that goes away stops the following, never the run. Threads: the input's threadId continues the caller's
 // thread of that id; any other threadId (the client's own, another user's) starts a new thread, whose id RUN_STARTED
-// carries. The client's runId is not used either: the run gets ours.
+// carries. The client's runId is not used either: the run gets ours. A stream of an account disabled (on any node) ends.
 
 export interface AguiRoutesOptions {
   auth: Authenticator;
@@ -115,6 +115,9 @@ class AguiStream {
     if (this.#opened || this.#abandoned) return;
     this.#opened = true;
     this.#reply.hijack();
+    // A run can be silent for minutes (an approval waits up to its TTL): the stream is bounded by the run and the
+    // byte budget, not by the connection timeout, like a WebSocket.
+    this.#reply.raw.socket?.setTimeout(0);
     this.#reply.raw.writeHead(200, SSE_HEADERS);
   }
 
@@ -164,6 +167,27 @@ export async function aguiRoutes(fastify: FastifyInstance, options: AguiRoutesOp
   const threads = new ThreadRepository(options.db);
   const deps: RunFollowerDeps = { bus: options.bus, log: options.log, byteBudget: options.byteBudget };
   const caller = (request: FastifyRequest): Promise<AuthUser> => options.auth.authenticate(Authenticator.bearer(request.headers.authorization));
+  // The open streams of each account on this node: ended when any node announces the account disabled.
+  const streamsOf = new Map<string, Set<AguiStream>>();
+  const tracked = (owner: string, stream: AguiStream): AguiStream => {
+    const streams = streamsOf.get(owner) ?? new Set<AguiStream>();
+    streams.add(stream);
+    streamsOf.set(owner, streams);
+    void stream.done.then(() => {
+      streams.delete(stream);
+      if (streams.size === 0 && streamsOf.get(owner) === streams) streamsOf.delete(owner);
+    });
+    return stream;
+  };
+  const stopNotices = await options.bus.onNotice((notice) => {
+    const streams = streamsOf.get(notice.user_id);
+    if (streams === undefined) return;
+    options.auth.current(notice.user_id).catch((error: unknown) => {
+      if (toApexError(error).code === ErrorCode.UNAUTHORIZED) for (const stream of [...streams]) stream.stop();
+      else options.onError(error);
+    });
+  });
+  fastify.addHook("onClose", async () => stopNotices());
 
   /**
    * The report the client already received up to `afterSeq`, so a resumed RUN_FINISHED still carries it. A client can
@@ -183,7 +207,7 @@ export async function aguiRoutes(fastify: FastifyInstance, options: AguiRoutesOp
     const text = requestText(input);
     // Only the caller's own thread is continued; any other id starts a new thread, revealing nothing about it.
     const threadId = (await threads.get(user.id, input.threadId)) === null ? undefined : input.threadId;
-    const stream = new AguiStream(reply, user.id, deps);
+    const stream = tracked(user.id, new AguiStream(reply, user.id, deps));
     try {
       await options.launcher.launch(user, text, threadId, ({ runId }) => stream.follow(runId, 0, false));
     } catch (error) {
@@ -209,7 +233,7 @@ export async function aguiRoutes(fastify: FastifyInstance, options: AguiRoutesOp
       const run = await runs.get(user.id, runId);
       if (run === null) throw new ApexError(ErrorCode.NOT_FOUND, `Run ${runId} was not found.`);
       const report = await reportUpTo(runId, user.id, afterSeq);
-      const stream = new AguiStream(reply, user.id, deps);
+      const stream = tracked(user.id, new AguiStream(reply, user.id, deps));
       await stream.follow(runId, afterSeq, true, report);
       // The run had ended before the follow began: the replay held all there will ever be.
       if (run.endedAt !== null) stream.stop();

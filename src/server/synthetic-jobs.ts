@@ -137,7 +137,7 @@ export class SyntheticJobService implements SyntheticJobs {
     const open = [SyntheticJobStatus.PENDING_APPROVAL, SyntheticJobStatus.RUNNING];
     return this.#jobs.endOrphaned(open, SyntheticJobStatus.FAILED, {
       code: ErrorCode.INTERRUPTED,
-      message: "The server running this job stopped before it finished; the records generated so far were not kept. Ask again to run it anew.",
+      message: "The server running this job stopped before it finished; the records ingested so far were kept and its dataset is marked partial. Ask again to run it anew.",
     });
   }
 

@@ -26,7 +26,7 @@ const SERVER_PATHS: readonly string[] = ["/api", RoutePath.WS, RoutePath.AGUI, R
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Apex: web UI not built</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; line-height: 1.5">
+<body>
 <h1>The Apex web UI is not built</h1>
 <p>The server is running, but there is no web UI to serve yet. Build it with <code>npm run build:web</code>
 (or start the server with <code>npm start</code>, which builds it first), then reload this page.</p>

@@ -5,6 +5,7 @@ import type { RunEvent } from "../protocol/events.ts";
 import { ClientCommand, ControlFrame, ErrorCode } from "../protocol/names.ts";
 import type { InterruptBroker } from "../runtime/interrupts.ts";
 import type { EventLog } from "../store/event-log.ts";
+import { storeError } from "../store/database-outage.ts";
 import type { RunRepository } from "../store/runs.ts";
 import type { AuthUser } from "./auth.ts";
 import { RunFollower, type RunFollowerDeps } from "./run-follower.ts";
@@ -12,6 +13,8 @@ import type { RunLauncher } from "./run-launcher.ts";
 
 // One authenticated socket: it parses and answers commands in arrival order, and follows runs (one RunFollower per run:
 // bus first, then the log's replay, then live events; a lost event asks the client to resubscribe with resync_required).
+// Every command that acts (user_message, subscribe, cancel_run, respond) reads the account again first (one primary-key
+// read): a disabled account is refused and its socket closed 1008, even before the bus's notice of it arrives.
 
 /**
  * The wire text of run events, shared by every socket of the gateway. The bus hands each follower on this node the
@@ -47,6 +50,8 @@ export interface ConnectionDeps {
   log: EventLog;
   runs: RunRepository;
   launcher: RunLauncher;
+  /** The account as it is now; `unauthorized` once disabled or gone. */
+  account: (userId: string) => Promise<AuthUser>;
   /** Where `respond` records the user's answer to an agent's question, for the run on whichever node waits for it. */
   interrupts: Pick<InterruptBroker, "answer">;
   frameLimitBytes: number;
@@ -57,6 +62,12 @@ export interface ConnectionDeps {
 }
 
 const COMMAND_NAMES: ReadonlySet<string> = new Set(Object.values(ClientCommand));
+/** The close of a socket whose account was disabled or deleted: the UI signs out and does not reconnect. */
+export const CLOSE_SIGNED_OUT = 1008;
+/** Commands that only touch the socket itself; every other one re-checks the account. */
+const SOCKET_ONLY: ReadonlySet<string> = new Set([ClientCommand.PING, ClientCommand.UNSUBSCRIBE]);
+/** A close reason must fit in 123 bytes. */
+const MAX_REASON_BYTES = 120;
 /** How much of an unknown command type the error message repeats. */
 const SHOWN_TYPE_CHARS = 64;
 
@@ -64,7 +75,7 @@ type CommandOf<T extends ClientCommandFrame["type"]> = Extract<ClientCommandFram
 
 export class WsConnection {
   readonly #socket: ConnectionSocket;
-  readonly #user: AuthUser;
+  #user: AuthUser;
   readonly #deps: ConnectionDeps;
   readonly #subs = new Map<string, RunFollower>();
   readonly #followDeps: RunFollowerDeps;
@@ -115,6 +126,26 @@ export class WsConnection {
     this.#socket.close(code, reason);
   }
 
+  /**
+   * Reads the account again: a role changed since the upgrade is taken; a disabled or deleted account stops following
+   * its runs and has its socket closed 1008, "signed out". Throws what the read threw (a database error keeps the socket).
+   */
+  async recheck(commandId?: string): Promise<AuthUser> {
+    try {
+      this.#user = await this.#deps.account(this.#user.id);
+      return this.#user;
+    } catch (error) {
+      const refused = toApexError(error);
+      if (refused.code === ErrorCode.UNAUTHORIZED) {
+        // The refusal first, so a client can tell which command was refused, then the close.
+        if (commandId !== undefined) this.#sendError(commandId, refused);
+        this.close();
+        this.closeSocket(CLOSE_SIGNED_OUT, closeReason(`Signed out: ${refused.message}`));
+      }
+      throw error;
+    }
+  }
+
   #parse(data: Buffer, isBinary: boolean): ClientCommandFrame {
     if (data.byteLength > this.#deps.frameLimitBytes) {
       throw new ApexError(ErrorCode.FRAME_TOO_LARGE, `The frame has ${data.byteLength} bytes; the limit is ${this.#deps.frameLimitBytes}. Send a shorter message.`);
@@ -141,6 +172,7 @@ export class WsConnection {
   }
 
   async #dispatch(command: ClientCommandFrame): Promise<void> {
+    if (!SOCKET_ONLY.has(command.type)) await this.recheck(command.id);
     switch (command.type) {
       case ClientCommand.USER_MESSAGE:
         return this.#userMessage(command);
@@ -171,11 +203,12 @@ export class WsConnection {
   async #userMessage(command: CommandOf<typeof ClientCommand.USER_MESSAGE>): Promise<void> {
     let acked: string | undefined;
     try {
-      await this.#deps.launcher.launch(this.#user, command.text, command.thread_id, async ({ runId, threadId }) => {
+      await this.#deps.launcher.launch(this.#user, command.text, command.thread_id, async ({ runId, threadId, queuePosition }) => {
         await this.#follow(runId, 0, false);
         acked = runId;
         // Acked before the run starts, so the ack precedes the run's first event on this socket.
-        this.send({ type: ControlFrame.ACK, id: command.id, run_id: runId, thread_id: threadId });
+        this.send({ type: ControlFrame.ACK, id: command.id, run_id: runId, thread_id: threadId, queue_position: queuePosition });
+        this.#tellPlace(runId);
       });
     } catch (error) {
       if (acked !== undefined) this.#drop(acked);
@@ -189,11 +222,20 @@ export class WsConnection {
       throw new ApexError(ErrorCode.NOT_FOUND, `Run ${command.run_id} was not found.`);
     }
     await this.#follow(command.run_id, command.after_seq, true);
+    this.#tellPlace(command.run_id);
+  }
+
+  /** A run waiting its turn on this node: its place now (the frame is not a run event, so it has no seq). */
+  #tellPlace(runId: string): void {
+    const position = this.#deps.launcher.queuePosition(runId);
+    if (position !== undefined && this.#subs.has(runId)) this.send({ type: ControlFrame.RUN_QUEUED, run_id: runId, position });
   }
 
   async #follow(runId: string, afterSeq: number, replay: boolean): Promise<void> {
     this.#drop(runId);
     const socket = this.#socket;
+    // Its place while it waits on this node, as it changes (a run queued on another node is told by nothing but its start).
+    const unwatch = this.#deps.launcher.watchQueue(runId, (position) => this.send({ type: ControlFrame.RUN_QUEUED, run_id: runId, position }));
     const follower: RunFollower = new RunFollower(this.#followDeps, { runId, owner: this.#user.id, afterSeq }, {
       get bufferedAmount() {
         return socket.bufferedAmount;
@@ -202,6 +244,7 @@ export class WsConnection {
       replayed: (throughSeq) => this.send({ type: ControlFrame.REPLAY_COMPLETE, run_id: runId, through_seq: throughSeq }),
       lost: () => this.send({ type: ControlFrame.RESYNC_REQUIRED, run_id: runId }),
       stopped: () => {
+        unwatch();
         if (this.#subs.get(runId) === follower) this.#subs.delete(runId);
       },
     });
@@ -223,7 +266,8 @@ export class WsConnection {
   }
 
   #sendError(id: string | undefined, error: unknown): void {
-    const apexError = toApexError(error);
+    // A store that is briefly unreachable is `database_unavailable` (retryable), not "something went wrong".
+    const apexError = toApexError(storeError(error));
     if (apexError.code === ErrorCode.INTERNAL || apexError.code === ErrorCode.DATABASE_UNAVAILABLE) this.#deps.onError(error);
     const message = apexError.code === ErrorCode.INTERNAL ? "Something went wrong on the server; try again." : apexError.message;
     this.send({ type: ControlFrame.ERROR, id, code: apexError.code, message });
@@ -234,4 +278,10 @@ export class WsConnection {
 function idOf(frame: unknown): string | undefined {
   const id = typeof frame === "object" && frame !== null ? (frame as { id?: unknown }).id : undefined;
   return typeof id === "string" && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
+/** `message` clipped to what a close frame can carry. */
+export function closeReason(message: string): string {
+  const bytes = Buffer.from(message, "utf8");
+  return bytes.byteLength <= MAX_REASON_BYTES ? message : `${bytes.subarray(0, MAX_REASON_BYTES - 3).toString("utf8").replace(/\uFFFD$/, "")}...`;
 }

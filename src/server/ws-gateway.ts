@@ -4,8 +4,9 @@ import websocket from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
 import type { RawData, WebSocket } from "ws";
 import type { Bus } from "../bus/bus.ts";
-import { ApexError, toApexError } from "../protocol/errors.ts";
+import { ApexError, isApexError } from "../protocol/errors.ts";
 import { ControlFrame, ErrorCode, PROTOCOL_VERSION, RoutePath, WS_BEARER_PREFIX, WS_SUBPROTOCOL } from "../protocol/names.ts";
+import { isTransientDatabaseError } from "../store/database-outage.ts";
 import type { EventLog } from "../store/event-log.ts";
 import type { RunRepository } from "../store/runs.ts";
 import type { InterruptBroker } from "../runtime/interrupts.ts";
@@ -13,11 +14,12 @@ import type { ApexMetrics } from "../telemetry/metrics.ts";
 import { Authenticator } from "./auth.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import type { RunLauncher } from "./run-launcher.ts";
-import { EventTexts, WsConnection } from "./ws-connection.ts";
+import { closeReason, EventTexts, WsConnection } from "./ws-connection.ts";
 
 // The WebSocket gateway at /ws: authenticates the upgrade (subprotocol `bearer.<token>` or the Authorization header;
-// close 1008 otherwise), greets with `welcome`, hands frames to the socket's WsConnection, rate-limits per user, and
-// pings every socket each heartbeat, terminating the ones that did not answer the previous ping.
+// close 1008 otherwise), greets with `welcome`, hands frames to the socket's WsConnection, rate-limits per user, caps
+// the sockets of one account on this node (1013 past it), closes an account's sockets (1008) when any node announces
+// it disabled, and pings every socket each heartbeat, terminating the ones that did not answer the previous ping.
 
 export interface WsGatewayOptions {
   auth: Authenticator;
@@ -30,6 +32,8 @@ export interface WsGatewayOptions {
   heartbeatMs: number;
   socketByteBudget: number;
   rateLimitPerMinute: number;
+  /** Sockets one account may hold open on this node; past it an upgrade is closed 1013. */
+  maxSocketsPerUser: number;
   /** The open sockets are counted in this node's metrics. */
   metrics: Pick<ApexMetrics, "trackConnections">;
   onError: (error: unknown) => void;
@@ -40,8 +44,11 @@ const CLOSE_POLICY = 1008;
 const CLOSE_GOING_AWAY = 1001;
 /** How long a shutdown waits for clients to answer the close handshake before cutting their sockets. */
 const CLOSE_HANDSHAKE_MS = 1000;
-/** A close reason must fit in 123 bytes. */
-const MAX_REASON_BYTES = 120;
+/** "Try again later": the account holds its allowed number of sockets here, or its sign-in could not be checked (a
+ * store is unreachable); the UI retries with backoff. */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+/** "Internal error": the server failed to check the sign-in for a reason of its own; the UI retries with backoff. */
+const CLOSE_INTERNAL_ERROR = 1011;
 /** Frames past the limit get an `error` and the socket stays open; only far bigger ones are cut by ws itself. */
 const HARD_PAYLOAD_FACTOR = 16;
 
@@ -57,9 +64,23 @@ function credentialOf(request: IncomingMessage): string | undefined {
   return Authenticator.bearer(request.headers.authorization);
 }
 
-function closeReason(message: string): string {
-  const bytes = Buffer.from(message, "utf8");
-  return bytes.byteLength <= MAX_REASON_BYTES ? message : `${bytes.subarray(0, MAX_REASON_BYTES - 3).toString("utf8").replace(/\uFFFD$/, "")}...`;
+/**
+ * The reason a socket is closed with when its sign-in fails: an ApexError's own message, never text copied from another
+ * error (a database error quotes its SQL and values).
+ */
+function signInFailure(error: unknown): string {
+  const own = isApexError(error) && !(error.cause instanceof Error && error.cause.message === error.message);
+  return closeReason(own ? error.message : "The server could not check your sign-in just now; reconnect in a moment.");
+}
+
+/**
+ * 1008 only when the credential itself was refused (the UI then asks to sign in again). When it could not be checked —
+ * a store unreachable — 1013 (try again later), and 1011 for any other failure: the UI reconnects with backoff.
+ */
+function signInCloseCode(error: unknown): number {
+  if (isApexError(error) && (error.code === ErrorCode.UNAUTHORIZED || error.code === ErrorCode.FORBIDDEN)) return CLOSE_POLICY;
+  if (isTransientDatabaseError(error) || (isApexError(error) && error.retryable)) return CLOSE_TRY_AGAIN_LATER;
+  return CLOSE_INTERNAL_ERROR;
 }
 
 function closeGoingAway(socket: WebSocket): Promise<void> {
@@ -79,8 +100,15 @@ export async function wsGateway(fastify: FastifyInstance, options: WsGatewayOpti
   const sockets = new Set<WebSocket>();
   const limiter = new RateLimiter(options.rateLimitPerMinute);
   // One per node: every socket following a run sends the text its first follower serialised.
-  const deps = { ...options, texts: new EventTexts() };
+  const deps = { ...options, texts: new EventTexts(), account: (userId: string) => options.auth.current(userId) };
   options.metrics.trackConnections(() => sockets.size);
+  /** The open connections of each account on this node: for the socket cap and for closing a disabled account's. */
+  const byUser = new Map<string, Set<WsConnection>>();
+  // Any node may disable an account (or change its role): each connection of it here reads the account again.
+  const stopNotices = await options.bus.onNotice((notice) => {
+    for (const connection of byUser.get(notice.user_id) ?? []) connection.recheck().catch(() => undefined);
+  });
+  fastify.addHook("onClose", async () => stopNotices());
 
   await fastify.register(websocket, {
     options: {
@@ -125,7 +153,15 @@ export async function wsGateway(fastify: FastifyInstance, options: WsGatewayOpti
     // Frames that arrive while the token is checked wait in this chain, in order.
     let chain: Promise<WsConnection | undefined> = options.auth.authenticate(credentialOf(request.raw)).then(
       (user) => {
+        const held = byUser.get(user.id) ?? new Set<WsConnection>();
+        if (held.size >= options.maxSocketsPerUser) {
+          const reason = `This account has ${options.maxSocketsPerUser} connections open here already; close a tab and retry.`;
+          socket.close(CLOSE_TRY_AGAIN_LATER, closeReason(reason));
+          return undefined;
+        }
         const connection = new WsConnection(socket, user, deps);
+        held.add(connection);
+        byUser.set(user.id, held);
         connection.send({
           type: ControlFrame.WELCOME,
           protocol: PROTOCOL_VERSION,
@@ -136,7 +172,7 @@ export async function wsGateway(fastify: FastifyInstance, options: WsGatewayOpti
         return connection;
       },
       (error: unknown) => {
-        socket.close(CLOSE_POLICY, closeReason(toApexError(error, ErrorCode.UNAUTHORIZED).message));
+        socket.close(signInCloseCode(error), signInFailure(error));
         return undefined;
       },
     );
@@ -153,7 +189,13 @@ export async function wsGateway(fastify: FastifyInstance, options: WsGatewayOpti
     });
     socket.on("close", () => {
       sockets.delete(socket);
-      void chain.then((connection) => connection?.close());
+      void chain.then((connection) => {
+        if (connection === undefined) return;
+        connection.close();
+        const held = byUser.get(connection.user.id);
+        held?.delete(connection);
+        if (held?.size === 0) byUser.delete(connection.user.id);
+      });
     });
     socket.on("error", options.onError);
   });
