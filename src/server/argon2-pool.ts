@@ -15,7 +15,7 @@ export interface Argon2PoolOptions {
 }
 
 /** Seconds a refused caller is told to wait (`Retry-After`): the queue drains in well under that. */
-export const BUSY_RETRY_AFTER_S = 1;
+const BUSY_RETRY_AFTER_S = 1;
 const QUEUED_PER_SLOT = 32;
 
 export class Argon2Pool {

@@ -39,7 +39,7 @@ const MAX_EMAIL_CHARS = 320;
 const SWEEP_AT = 10_000;
 
 /** `params` when their JSON fits in `maxBytes`; otherwise their clipped JSON text, marked as cut, with the full size. */
-export function clippedParams(params: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+function clippedParams(params: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
   const json = JSON.stringify(params);
   const bytes = Buffer.byteLength(json, "utf8");
   if (bytes <= maxBytes) return params;

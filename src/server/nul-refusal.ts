@@ -21,7 +21,7 @@ function pathOf(visit: Visit): string {
 }
 
 /** Where the first NUL is (`body.messages.0.content`), or undefined; iterative, so a deeply nested body cannot overflow. */
-export function nulAt(value: unknown, root: string): string | undefined {
+function nulAt(value: unknown, root: string): string | undefined {
   const stack: Visit[] = [{ value, key: root, parent: undefined }];
   for (let visit = stack.pop(); visit !== undefined; visit = stack.pop()) {
     const current = visit.value;

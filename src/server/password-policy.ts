@@ -7,8 +7,8 @@ import { ErrorCode } from "../protocol/names.ts";
 // passwords of zxcvbn-ts's list (MIT, maintained), nor one of them with only digits or symbols added around it.
 // Existing passwords are not re-checked: the policy applies when a password is set.
 
-export const MIN_PASSWORD_CHARS = 12;
-export const MAX_PASSWORD_CHARS = 1024;
+const MIN_PASSWORD_CHARS = 12;
+const MAX_PASSWORD_CHARS = 1024;
 /** Fewer distinct characters than this ("aaaaaaaaaaaa", "abababababab") is a pattern, not a password. */
 const MIN_DISTINCT_CHARS = 4;
 

@@ -11,7 +11,7 @@ export interface SecurityHeadersOptions {
 }
 
 /** `'self'` in connect-src covers the WebSocket of the same host (CSP level 3). */
-export const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -24,7 +24,7 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-export function securityHeaders(options: SecurityHeadersOptions): Record<string, string> {
+function securityHeaders(options: SecurityHeadersOptions): Record<string, string> {
   return {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",

@@ -63,7 +63,7 @@ export interface ConnectionDeps {
 
 const COMMAND_NAMES: ReadonlySet<string> = new Set(Object.values(ClientCommand));
 /** The close of a socket whose account was disabled or deleted: the UI signs out and does not reconnect. */
-export const CLOSE_SIGNED_OUT = 1008;
+const CLOSE_SIGNED_OUT = 1008;
 /** Commands that only touch the socket itself; every other one re-checks the account. */
 const SOCKET_ONLY: ReadonlySet<string> = new Set([ClientCommand.PING, ClientCommand.UNSUBSCRIBE]);
 /** A close reason must fit in 123 bytes. */

@@ -24,7 +24,7 @@ function scrubMessage(text: string): string {
 }
 
 /** A copy of `error` (and its causes) without bound values, of the same class so the log's `type` stays right. */
-export function withoutBoundValues(error: unknown, depth = 0): unknown {
+function withoutBoundValues(error: unknown, depth = 0): unknown {
   if (!(error instanceof Error) || depth > MAX_CAUSES) return error;
   const copy = Object.create(Object.getPrototypeOf(error) as object) as Error & Record<string, unknown>;
   for (const [key, value] of Object.entries(error)) copy[key] = VALUE_FIELDS.has(key) ? REDACTED : value;
