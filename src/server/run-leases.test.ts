@@ -50,8 +50,8 @@ describe.each(storeTargets())("run leases on $name", (target) => {
     await mine.stop();
     await other.stop();
     const events = await log.read(run.id, owner);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ seq: 1, type: EventType.RUN_FAILED, data: { error: { code: ErrorCode.INTERRUPTED } } });
+    expect(events.map((e) => e.type)).toEqual([EventType.RUN_STARTED, EventType.RUN_FAILED]);
+    expect(events[1]).toMatchObject({ seq: 2, data: { error: { code: ErrorCode.INTERRUPTED } } });
   });
 
   it("never sweeps a run it executes itself, even when a renewal ran late; another node does", async () => {
@@ -84,7 +84,7 @@ describe.each(storeTargets())("run leases on $name", (target) => {
     const [first = [], second = []] = await Promise.all(sweepers.map((sweeper) => sweeper.sweep()));
     for (const nodeLog of logs) await nodeLog.close();
     expect([...first, ...second].filter((id) => id === dead.id)).toHaveLength(1);
-    expect((await log.read(dead.id, owner)).map((e) => e.type)).toEqual([EventType.RUN_FAILED]);
+    expect((await log.read(dead.id, owner)).map((e) => e.type)).toEqual([EventType.RUN_STARTED, EventType.RUN_FAILED]);
     expect(await runs.renewLease(dead.id, "gone", LEASE_MS)).toBe(false); // ended: a late renewal changes nothing
   });
 
@@ -119,7 +119,7 @@ describe.each(storeTargets())("run leases on $name", (target) => {
     expect(mine.holds(unlogged.id)).toBe(true);
     expect(await mine.renew()).toBe(true);
     expect(mine.holds(unlogged.id)).toBe(false);
-    expect((await log.read(unlogged.id, owner)).map((e) => [e.type, e.type === EventType.RUN_FAILED ? e.data.error : null])).toEqual([[EventType.RUN_FAILED, reason]]);
+    expect((await log.read(unlogged.id, owner)).map((e) => [e.type, e.type === EventType.RUN_FAILED ? e.data.error : null])).toEqual([[EventType.RUN_STARTED, null], [EventType.RUN_FAILED, reason]]);
     expect(await runs.get(owner, unlogged.id)).toMatchObject({ status: "failed", error: reason });
   });
 });

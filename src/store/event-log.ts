@@ -143,7 +143,7 @@ export class EventLog {
         await this.#runs.endExpired(runId, ended.status, ended.error, own?.nodeId);
         return false;
       }
-      const ending = interruptedRunEnding({ runId, threadId: run.threadId, log, error: reason, newEventId: this.#newEventId });
+      const ending = interruptedRunEnding({ runId, threadId: run.threadId, request: run.request, log, error: reason, newEventId: this.#newEventId });
       // Log first, end the row second: if the second step fails, the next sweep finds the run open and finishes it.
       // All or nothing: when another writer took one of these seqs, the run was alive after all; look at the log again.
       if (!(await this.#appendAtomically(ending, run.ownerId))) continue;

@@ -8,6 +8,8 @@ import { EventType, PROTOCOL_VERSION } from "../protocol/names.ts";
 export interface ClosingInput {
   runId: string;
   threadId: string;
+  /** What the user asked: a run that died while waiting its turn has an empty log, opened with run_started. */
+  request: string;
   /** The run's whole log so far, in seq order, without a terminal event. */
   log: readonly RunEvent[];
   error: WireError;
@@ -42,6 +44,8 @@ export function interruptedRunEnding(input: ClosingInput): RunEvent[] {
       data,
     });
   const ending: RunEvent[] = [];
+  // Invariant 1 holds for a run that never started (it waited in a node's queue): run_started first, no agent announced.
+  if (log.length === 0) ending.push(envelope(EventType.RUN_STARTED, { pipeline: [], request: input.request }));
   for (const [callId, call] of openTools) {
     const data = { agent_name: call.agent, tool_name: call.tool, tool_call_id: callId, ok: false, error, duration_ms: Math.max(0, now.getTime() - call.startedAt) };
     ending.push(envelope(EventType.TOOL_COMPLETED, data, call.agent));

@@ -28,11 +28,12 @@ export interface ExpiredRun {
   id: string;
   ownerId: string;
   threadId: string;
+  request: string;
   nodeId: string;
   leaseExpiresAt: Date;
 }
 
-const EXPIRED_FIELDS = { id: runs.id, ownerId: runs.ownerId, threadId: runs.threadId, nodeId: runs.nodeId, leaseExpiresAt: runs.leaseExpiresAt };
+const EXPIRED_FIELDS = { id: runs.id, ownerId: runs.ownerId, threadId: runs.threadId, request: runs.request, nodeId: runs.nodeId, leaseExpiresAt: runs.leaseExpiresAt };
 
 function closable(runId: string, ownNode: string | undefined) {
   const whose = ownNode === undefined ? lte(runs.leaseExpiresAt, sql`now()`) : eq(runs.nodeId, ownNode);

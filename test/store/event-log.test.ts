@@ -296,7 +296,7 @@ describe.each(storeTargets())("EventLog on $name through the real runtime", (tar
     expect(await runs.get(alice, runId)).toMatchObject({ status: RunStatus.COMPLETED });
   });
 
-  it("closes an expired run that logged nothing with run_failed as seq 1, ignores unknown runs and renewed leases", async () => {
+  it("closes an expired run that logged nothing (it waited its turn) with run_started then run_failed, ignores unknown runs and renewed leases", async () => {
     const silent = await newRun(50);
     const renewed = await newRun(50);
     await new Promise((resolve) => setTimeout(resolve, 120));
@@ -305,9 +305,11 @@ describe.each(storeTargets())("EventLog on $name through the real runtime", (tar
     expect(await log.closeInterrupted(renewed)).toBe(false);
     expect(await log.read(renewed, alice)).toEqual([]);
     expect(await log.closeInterrupted(silent)).toBe(true);
-    const [only, ...rest] = await log.read(silent, alice);
-    expect(rest).toEqual([]);
-    expect(only).toMatchObject({ seq: 1, type: EventType.RUN_FAILED, thread_id: thread, data: { error: { code: ErrorCode.INTERRUPTED } } });
+    const closed = await log.read(silent, alice);
+    expect(closed.map((e) => e.type)).toEqual([EventType.RUN_STARTED, EventType.RUN_FAILED]);
+    expect(closed[0]).toMatchObject({ seq: 1, thread_id: thread, data: { pipeline: [] } });
+    expect(closed[1]).toMatchObject({ seq: 2, data: { error: { code: ErrorCode.INTERRUPTED } } });
+    expect(checkRunInvariants(closed)).toEqual([]);
   });
 
   it("lets exactly one of two racing sweepers log the run_failed", async () => {
@@ -318,7 +320,7 @@ describe.each(storeTargets())("EventLog on $name through the real runtime", (tar
     await other.close();
     expect(results.filter(Boolean)).toHaveLength(1);
     const logged = await log.read(runId, alice);
-    expect(logged.map((e) => e.type)).toEqual([EventType.RUN_FAILED]);
+    expect(logged.map((e) => e.type)).toEqual([EventType.RUN_STARTED, EventType.RUN_FAILED]);
     expect(await runs.get(alice, runId)).toMatchObject({ status: RunStatus.FAILED });
   });
 
