@@ -13,7 +13,6 @@ import { MessageRepository } from "../store/messages.ts";
 import { RunRepository } from "../store/runs.ts";
 import { MessageRole } from "../store/schema.ts";
 import { ThreadRepository } from "../store/threads.ts";
-import { UserRepository } from "../store/users.ts";
 import type { AuthUser } from "./auth.ts";
 import type { Quotas } from "./quotas.ts";
 import type { RunLeases } from "./run-leases.ts";
@@ -60,7 +59,6 @@ export class RunLauncher {
   readonly #threads: ThreadRepository;
   readonly #messages: MessageRepository;
   readonly #runs: RunRepository;
-  readonly #users: UserRepository;
   readonly #factory: RunLauncherOptions["factory"];
   readonly #log: EventLog;
   readonly #maxRuns: number;
@@ -78,7 +76,6 @@ export class RunLauncher {
     this.#threads = new ThreadRepository(options.db);
     this.#messages = new MessageRepository(options.db);
     this.#runs = new RunRepository(options.db);
-    this.#users = new UserRepository(options.db);
     this.#factory = options.factory;
     this.#log = options.log;
     this.#maxRuns = options.maxConcurrentRuns;
@@ -99,7 +96,7 @@ export class RunLauncher {
    * starts it when the queue admits it. Throws, before storing anything, `too_many_runs` when the user is at the limit
    * (runs waiting included), `server_busy` when the queue is full, `quota_exceeded` when they have started their tier's
    * runs per hour, and `not_found` for a thread not theirs. `pin` prices the run with those supply catalog versions
-   * (default: the latest).
+   * (default: the latest). `caller` must be the account as just read for this request (enabled, current role and tier).
    */
   async launch(
     caller: AuthUser,
@@ -109,7 +106,9 @@ export class RunLauncher {
     pin?: CatalogPin,
   ): Promise<LaunchedRun> {
     this.#refuseWhenShuttingDown();
-    const user = await this.#current(caller);
+    // The caller was read from the store for this very request (REST authenticates each one; a socket re-reads the
+    // account before each command), so a disabled account never gets here and role and tier are current.
+    const user = caller;
     const inFlight = this.#factory.activeRuns(user.id).length;
     if (inFlight >= this.#maxRuns) {
       throw new ApexError(
@@ -202,18 +201,6 @@ export class RunLauncher {
   /** Waits until every ended run has its assistant message and its row closed. */
   async drain(): Promise<void> {
     while (this.#endings.size > 0) await Promise.all([...this.#endings]);
-  }
-
-  /**
-   * The caller's account as it is now: a socket authenticates once, but a role, tier or disabled state an admin changed
-   * since then applies to its next run.
-   */
-  async #current(caller: AuthUser): Promise<AuthUser> {
-    const account = await this.#users.findById(caller.id);
-    if (account === null || account.disabledAt !== null) {
-      throw new ApexError(ErrorCode.UNAUTHORIZED, "This account is disabled or no longer exists; ask an admin, then sign in again.");
-    }
-    return { ...caller, role: account.role, tier: account.tier };
   }
 
   #refuseWhenShuttingDown(): void {
