@@ -16,6 +16,8 @@ const VALUE_FIELDS = new Set(["params", "parameters", "values", "detail"]);
 /** drizzle's "Failed query: <sql>\nparams: <values>": from the params line to the end (of the message, or of the
  * first line of a stack: frames start with "    at "). */
 const BOUND_VALUES = /\nparams: [\s\S]*?(?=\n {4}at |$)/;
+/** Fields a driver hangs on its errors that are its own connection state (pg's `client`: parameters, queues). */
+const DRIVER_FIELDS = new Set(["client", "connection"]);
 const REDACTED = "[redacted]";
 const MAX_CAUSES = 10;
 
@@ -27,7 +29,9 @@ function scrubMessage(text: string): string {
 function withoutBoundValues(error: unknown, depth = 0): unknown {
   if (!(error instanceof Error) || depth > MAX_CAUSES) return error;
   const copy = Object.create(Object.getPrototypeOf(error) as object) as Error & Record<string, unknown>;
-  for (const [key, value] of Object.entries(error)) copy[key] = VALUE_FIELDS.has(key) ? REDACTED : value;
+  for (const [key, value] of Object.entries(error)) {
+    if (!DRIVER_FIELDS.has(key)) copy[key] = VALUE_FIELDS.has(key) ? REDACTED : value;
+  }
   const message = scrubMessage(error.message);
   Object.defineProperty(copy, "message", { value: message, writable: true, configurable: true });
   Object.defineProperty(copy, "name", { value: error.name, writable: true, configurable: true });

@@ -66,3 +66,17 @@ describe.each(storeTargets())("log redaction on $name", (target) => {
     }
   });
 });
+
+describe("log redaction of driver state", () => {
+  it("drops the connection a driver hangs on its error (pg's `client`), keeping the code", () => {
+    const { lines, log } = capturedLogger();
+    const error = Object.assign(new Error("terminating connection due to administrator command"), {
+      code: "57P01",
+      client: { connectionParameters: { user: "postgres", host: "db.internal", database: "apex" }, _queryQueue: [] },
+    });
+    log.error({ err: error }, "apex server error");
+    expect(lines.join("")).toContain("57P01");
+    expect(lines.join("")).not.toContain("connectionParameters");
+    expect(lines.join("")).not.toContain("db.internal");
+  });
+});
