@@ -1,4 +1,4 @@
-import { Worker } from "node:worker_threads";
+import { startWorker } from "./worker-thread.ts";
 import { ApexError, isApexError } from "../protocol/errors.ts";
 import { ErrorCode, type ErrorCodeName } from "../protocol/names.ts";
 import type { FormatName, ReadItem, ReadOptions, UsageReader } from "./read-usage.ts";
@@ -32,8 +32,7 @@ export interface WorkerReadOptions {
   signal?: AbortSignal;
 }
 
-const BOOT = new URL("./read-usage-worker-boot.mjs", import.meta.url);
-const ENTRY = new URL("./read-usage-worker.ts", import.meta.url).href;
+const ENTRY = new URL("./read-usage-worker.ts", import.meta.url);
 const BATCH_ITEMS = 1_000;
 const CREDITS = 2;
 /** The thread's heap; an entry is bounded (maxEntryChars), so this is room for one and the batches in flight. */
@@ -50,7 +49,7 @@ export async function openUsageReaderInWorker(path: string, options: ReadOptions
   const { signal } = control;
   if (signal?.aborted === true) throw abortError(signal);
   const job: ReaderJob = { path, options, batchItems: BATCH_ITEMS };
-  const worker = new Worker(BOOT, { workerData: { entry: ENTRY, ...job }, resourceLimits: { maxOldGenerationSizeMb: HEAP_MB } });
+  const worker = startWorker(ENTRY, job, HEAP_MB);
   const batches: ReadItem[][] = [];
   let bytesRead = 0;
   let ended = false;

@@ -1,4 +1,4 @@
-import { Worker } from "node:worker_threads";
+import { startWorker } from "../worker-thread.ts";
 import { ApexError, isApexError } from "../../protocol/errors.ts";
 import { ErrorCode, type ErrorCodeName } from "../../protocol/names.ts";
 import type { GenerateOptions } from "./workload.ts";
@@ -30,8 +30,7 @@ export interface WorkloadFileControl {
   onProgress?: (written: number) => Promise<void> | void;
 }
 
-const BOOT = new URL("../read-usage-worker-boot.mjs", import.meta.url);
-const ENTRY = new URL("./workload-file-worker.ts", import.meta.url).href;
+const ENTRY = new URL("./workload-file-worker.ts", import.meta.url);
 const DEFAULT_PROGRESS_EVERY = 10_000;
 const HEAP_MB = 256;
 
@@ -45,7 +44,7 @@ export function writeWorkloadFile(path: string, spec: WorkloadSpec, control: Wor
   const { signal, onProgress } = control;
   if (signal?.aborted === true) return Promise.reject(abortError(signal));
   const job: WorkloadFileJob = { path, spec, progressEvery: control.progressEvery ?? DEFAULT_PROGRESS_EVERY };
-  const worker = new Worker(BOOT, { workerData: { entry: ENTRY, ...job }, resourceLimits: { maxOldGenerationSizeMb: HEAP_MB } });
+  const worker = startWorker(ENTRY, job, HEAP_MB);
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     const settle = (error: unknown, written?: number) => {
