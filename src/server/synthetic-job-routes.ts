@@ -43,7 +43,7 @@ const MAX_JOBS_PAGE = 200;
 const DEFAULT_JOBS_PAGE = 50;
 const DEFAULT_DAYS = 30;
 const MAX_SEED = 2 ** 31;
-const ID = { type: "string", minLength: 1, maxLength: 128, pattern: "^[^\\u0000]+$" } as const;
+const ID = { type: "string", minLength: 1, maxLength: 128 } as const;
 const CORPUS = { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" } as const;
 const PROFILE_SCHEMA = {
   type: "object",

@@ -42,6 +42,9 @@ describe.each(storeTargets())("NUL in input on $name", (target) => {
       const reply = await get(server.url + route.replace(":thread_id", encoded), token);
       expect(reply.status, route).toBe(400);
     }
+    const job = await get(server.url + RoutePath.SYNTHETIC_JOB.replace(":job_id", encoded), token);
+    expect(job.status).toBe(400);
+    expect(job.body.error).toMatchObject({ code: ErrorCode.INVALID_REQUEST });
   });
 
   it("refuses it in the audit log's filters", async () => {
